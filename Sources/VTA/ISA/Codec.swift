@@ -1,0 +1,164 @@
+/// Typed encoding and decoding. These run on hot paths (the runtime builds millions of
+/// instructions, the simulator and verifier decode them), so they use the precomputed field
+/// constants directly instead of going through names.
+extension ISALayout {
+    @inline(__always)
+    private func put(_ f: FieldAccess, _ value: UInt64, _ w: inout InstructionWord, _ kind: StructKind) throws(ISAError) {
+        guard value <= f.mask else { throw overflow(f, value, kind) }
+        f.set(&w, value)
+    }
+
+    /// The error for a value that does not fit; looks the field's name up only on this cold path.
+    private func overflow(_ f: FieldAccess, _ value: UInt64, _ kind: StructKind) -> ISAError {
+        let l = layout(kind)
+        let field = l.fields[l.access.firstIndex(of: f) ?? 0]
+        return .fieldOverflow(structName: kind.rawValue, field: field.name, width: field.width,
+                              value: Int64(truncatingIfNeeded: value), allowed: field.allowedRange)
+    }
+
+    @inline(__always)
+    private func header(_ opcode: UInt8, _ deps: DependencyFlags) -> InstructionWord {
+        InstructionWord(low: UInt64(opcode) | UInt64(deps.rawValue) << 3, high: 0)
+    }
+
+    /// Encodes an instruction.
+    /// - Throws: `ISAError.fieldOverflow` naming the field, its width and the value, if any field
+    ///   value does not fit this configuration's layout.
+    public func encode(_ insn: Instruction) throws(ISAError) -> InstructionWord {
+        typealias I = Index
+        switch insn {
+        case .load(let m), .store(let m):
+            let isStore = if case .store = insn { true } else { false }
+            var w = header(isStore ? 1 : 0, m.deps)
+            let f = memory.access
+            try put(f[I.memoryType], UInt64(m.memoryTypeBits), &w, .memory)
+            try put(f[I.sramBase], UInt64(m.sramBase), &w, .memory)
+            try put(f[I.dramBase], UInt64(m.dramBase), &w, .memory)
+            try put(f[I.ySize], UInt64(m.ySize), &w, .memory)
+            try put(f[I.xSize], UInt64(m.xSize), &w, .memory)
+            try put(f[I.xStride], UInt64(m.xStride), &w, .memory)
+            try put(f[I.yPad0], UInt64(m.yPad0), &w, .memory)
+            try put(f[I.yPad1], UInt64(m.yPad1), &w, .memory)
+            try put(f[I.xPad0], UInt64(m.xPad0), &w, .memory)
+            try put(f[I.xPad1], UInt64(m.xPad1), &w, .memory)
+            return w
+        case .gemm(let g):
+            var w = header(Opcode.gemm.rawValue, g.deps)
+            let f = gemm.access
+            try putLoop(g.resetReg, g.loop, f, &w, .gemm)
+            try put(f[I.srcFactorOut], UInt64(g.loop.srcFactorOut), &w, .gemm)
+            try put(f[I.srcFactorIn], UInt64(g.loop.srcFactorIn), &w, .gemm)
+            try put(f[I.wgtFactorOut], UInt64(g.wgtFactorOut), &w, .gemm)
+            try put(f[I.wgtFactorIn], UInt64(g.wgtFactorIn), &w, .gemm)
+            return w
+        case .alu(let a):
+            var w = header(Opcode.alu.rawValue, a.deps)
+            let f = alu.access
+            try putLoop(a.resetReg, a.loop, f, &w, .alu)
+            try put(f[I.srcFactorOut], UInt64(a.loop.srcFactorOut), &w, .alu)
+            try put(f[I.srcFactorIn], UInt64(a.loop.srcFactorIn), &w, .alu)
+            try put(f[I.aluOpcode], UInt64(a.aluOpcodeBits), &w, .alu)
+            f[I.useImm].set(&w, a.useImm ? 1 : 0)
+            f[I.imm].set(&w, UInt64(UInt16(bitPattern: a.imm)))
+            return w
+        case .finish(let deps):
+            return header(Opcode.finish.rawValue, deps)
+        case .undefined(let opcode, var word):
+            word.low = (word.low & ~7) | UInt64(opcode & 7)
+            return word
+        }
+    }
+
+    @inline(__always)
+    private func putLoop(_ reset: Bool, _ l: LoopFields, _ f: [FieldAccess], _ w: inout InstructionWord, _ k: StructKind) throws(ISAError) {
+        typealias I = Index
+        f[I.resetReg].set(&w, reset ? 1 : 0)
+        try put(f[I.uopBgn], UInt64(l.uopBegin), &w, k)
+        try put(f[I.uopEnd], UInt64(l.uopEnd), &w, k)
+        try put(f[I.iterOut], UInt64(l.iterOut), &w, k)
+        try put(f[I.iterIn], UInt64(l.iterIn), &w, k)
+        try put(f[I.dstFactorOut], UInt64(l.dstFactorOut), &w, k)
+        try put(f[I.dstFactorIn], UInt64(l.dstFactorIn), &w, k)
+    }
+
+    /// Decodes any 128-bit pattern. Undefined opcodes decode as `.undefined`; reserved bits are
+    /// ignored.
+    public func decode(_ w: InstructionWord) -> Instruction {
+        typealias I = Index
+        let deps = DependencyFlags(rawValue: UInt8(truncatingIfNeeded: w.low >> 3))
+        switch w.opcodeBits {
+        case 0, 1:
+            let f = memory.access
+            let m = MemoryInstruction(
+                deps: deps, memoryTypeBits: UInt8(f[I.memoryType].get(w)),
+                sramBase: UInt32(f[I.sramBase].get(w)), dramBase: UInt32(f[I.dramBase].get(w)),
+                ySize: UInt32(f[I.ySize].get(w)), xSize: UInt32(f[I.xSize].get(w)),
+                xStride: UInt32(f[I.xStride].get(w)),
+                yPad0: UInt32(f[I.yPad0].get(w)), yPad1: UInt32(f[I.yPad1].get(w)),
+                xPad0: UInt32(f[I.xPad0].get(w)), xPad1: UInt32(f[I.xPad1].get(w)))
+            return w.opcodeBits == 0 ? .load(m) : .store(m)
+        case 2:
+            let f = gemm.access
+            return .gemm(GemmInstruction(
+                deps: deps, resetReg: f[I.resetReg].get(w) != 0, loop: loop(f, w),
+                wgtFactorOut: UInt32(f[I.wgtFactorOut].get(w)), wgtFactorIn: UInt32(f[I.wgtFactorIn].get(w))))
+        case 3:
+            return .finish(deps)
+        case 4:
+            let f = alu.access
+            return .alu(AluInstruction(
+                deps: deps, resetReg: f[I.resetReg].get(w) != 0, loop: loop(f, w),
+                aluOpcodeBits: UInt8(f[I.aluOpcode].get(w)), useImm: f[I.useImm].get(w) != 0,
+                imm: Int16(truncatingIfNeeded: f[I.imm].get(w))))
+        default:
+            return .undefined(opcode: w.opcodeBits, word: w)
+        }
+    }
+
+    @inline(__always)
+    private func loop(_ f: [FieldAccess], _ w: InstructionWord) -> LoopFields {
+        typealias I = Index
+        return LoopFields(
+            uopBegin: UInt32(f[I.uopBgn].get(w)), uopEnd: UInt32(f[I.uopEnd].get(w)),
+            iterOut: UInt32(f[I.iterOut].get(w)), iterIn: UInt32(f[I.iterIn].get(w)),
+            dstFactorOut: UInt32(f[I.dstFactorOut].get(w)), dstFactorIn: UInt32(f[I.dstFactorIn].get(w)),
+            srcFactorOut: UInt32(f[I.srcFactorOut].get(w)), srcFactorIn: UInt32(f[I.srcFactorIn].get(w)))
+    }
+
+    /// Encodes a micro-op to its 32-bit word.
+    /// - Throws: `ISAError.fieldOverflow` if an index does not fit its field.
+    public func encode(_ u: MicroOp) throws(ISAError) -> UInt32 {
+        typealias I = Index
+        var w = InstructionWord()
+        try put(uop.access[I.dst], UInt64(u.dst), &w, .uop)
+        try put(uop.access[I.src], UInt64(u.src), &w, .uop)
+        try put(uop.access[I.wgt], UInt64(u.wgt), &w, .uop)
+        return UInt32(truncatingIfNeeded: w.low)
+    }
+
+    /// Decodes a 32-bit micro-op word (any pattern).
+    @inlinable
+    public func decode(uop word: UInt32) -> MicroOp {
+        let w = InstructionWord(low: UInt64(word))
+        let f = uop.access
+        return MicroOp(dst: UInt32(f[0].get(w)), src: UInt32(f[1].get(w)), wgt: UInt32(f[2].get(w)))
+    }
+}
+
+extension InstructionWord {
+    /// A micro-op word as an `InstructionWord` (low 32 bits), for the generic field codec.
+    public init(uop: UInt32) { self.init(low: UInt64(uop), high: 0) }
+}
+
+/// Little-endian micro-op bytes <-> words.
+public enum MicroOpBytes {
+    public static func bytes(_ word: UInt32) -> [UInt8] {
+        [UInt8(truncatingIfNeeded: word), UInt8(truncatingIfNeeded: word >> 8),
+         UInt8(truncatingIfNeeded: word >> 16), UInt8(truncatingIfNeeded: word >> 24)]
+    }
+
+    public static func word(_ bytes: [UInt8]) -> UInt32? {
+        guard bytes.count == 4 else { return nil }
+        return UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
+    }
+}

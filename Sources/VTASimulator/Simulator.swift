@@ -1,0 +1,339 @@
+import CVTASimKernels
+import VTA
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The functional VTA simulator: architectural state, the load/compute/store modules with their
+/// four token queues, and bit-exact instruction semantics under a behaviour profile.
+///
+/// One instance models one accelerator: SRAM contents persist between runs, as on the board. It is
+/// not thread-safe; `SimulatorDevice` serialises access to it.
+public final class Simulator {
+    public let config: HardwareConfig
+    public let profile: SimulatorProfile
+    public let memory: SimulatedMemory
+
+    // SRAMs. INP and WGT are kept as sign-extended int16 in the layouts the GEMM kernel wants
+    // (see vta_sim_kernels.h); nothing reads them back as bytes.
+    let inp16: UnsafeMutablePointer<Int16>
+    let wgt16: UnsafeMutablePointer<Int16>
+    let acc: UnsafeMutablePointer<Int32>
+    let out: UnsafeMutablePointer<Int8>
+    let uopRaw: UnsafeMutablePointer<UInt32>
+    let uopDst: UnsafeMutablePointer<UInt32>
+    let uopSrc: UnsafeMutablePointer<UInt32>
+    let uopWgt: UnsafeMutablePointer<UInt32>
+
+    /// Values per element of each SRAM.
+    let inpValues: Int
+    let wgtValues: Int
+    let accLanes: Int
+
+    var tokens = TokenCounts()
+    /// Behaviour switches derived from the profile once, read by the hot paths.
+    let wraps: Bool
+    let hasOutBuffer: Bool
+
+    /// Creates a simulator with zeroed SRAMs.
+    /// - Throws: `SimulationError.unsupportedConfiguration` for value widths other than int8
+    ///   inputs/weights and int32 accumulators (the widths every VTA bitstream uses).
+    public init(config: HardwareConfig, profile: SimulatorProfile, memory: SimulatedMemory = SimulatedMemory()) throws(SimulationError) {
+        guard config.inpWidth == 8, config.wgtWidth == 8, config.accWidth == 32 else {
+            throw .unsupportedConfiguration(
+                "the simulator implements int8 inputs and weights with int32 accumulators "
+                    + "(LOG_INP_WIDTH=3, LOG_WGT_WIDTH=3, LOG_ACC_WIDTH=5); this configuration has "
+                    + "\(config.inpWidth)/\(config.wgtWidth)/\(config.accWidth) bits")
+        }
+        self.config = config
+        self.profile = profile
+        self.memory = memory
+        inpValues = config.batch * config.blockIn
+        wgtValues = config.blockOut * config.blockIn
+        accLanes = config.batch * config.blockOut
+        inp16 = .allocate(capacity: config.inpBuffDepth * inpValues)
+        wgt16 = .allocate(capacity: config.wgtBuffDepth * wgtValues)
+        acc = .allocate(capacity: config.accBuffDepth * accLanes)
+        out = .allocate(capacity: config.accBuffDepth * accLanes)
+        uopRaw = .allocate(capacity: config.uopBuffDepth)
+        uopDst = .allocate(capacity: config.uopBuffDepth)
+        uopSrc = .allocate(capacity: config.uopBuffDepth)
+        uopWgt = .allocate(capacity: config.uopBuffDepth)
+        wraps = profile == .hardware
+        hasOutBuffer = profile == .hardware
+        scrub()
+    }
+
+    deinit {
+        for p in [inp16, wgt16] as [UnsafeMutablePointer<Int16>] { p.deallocate() }
+        acc.deallocate()
+        out.deallocate()
+        for p in [uopRaw, uopDst, uopSrc, uopWgt] { p.deallocate() }
+    }
+
+    /// Zeroes every SRAM and token queue (used between tenants so no data leaks across jobs).
+    public func scrub() {
+        inp16.update(repeating: 0, count: config.inpBuffDepth * inpValues)
+        wgt16.update(repeating: 0, count: config.wgtBuffDepth * wgtValues)
+        acc.update(repeating: 0, count: config.accBuffDepth * accLanes)
+        out.update(repeating: 0, count: config.accBuffDepth * accLanes)
+        for p in [uopRaw, uopDst, uopSrc, uopWgt] { p.update(repeating: 0, count: config.uopBuffDepth) }
+        tokens = TokenCounts()
+    }
+
+    /// Reads an accumulator lane (for tests and diagnostics).
+    public func accumulator(row: Int, lane: Int) -> Int32? {
+        guard row >= 0, row < config.accBuffDepth, lane >= 0, lane < accLanes else { return nil }
+        return acc[row * accLanes + lane]
+    }
+
+    // MARK: - Running
+
+    /// Runs `count` instructions fetched from simulated DRAM at byte address `address`, as
+    /// `VTADeviceRun` does, and returns the counters and timing of this run.
+    public func run(instructionsAt address: UInt64, count: Int, bases: DMABaseAddresses = .zero) throws(SimulationError) -> RunReport {
+        let start = ContinuousClock.now
+        let view = memory.snapshot()
+        guard count > 0, count <= 1 << 27,
+              let stream = view.pointer(physical: address, length: count * HardwareConfig.insnElemBytes)
+        else { throw .instructionFetch(address: address, count: count) }
+
+        // Fetch: decode everything once and route to the three modules in program order.
+        var program = [Instruction]()
+        program.reserveCapacity(count)
+        var queues = ModuleQueues(capacity: count)
+        let isa = config.isa
+        for i in 0..<count {
+            let p = stream + i * 16
+            let word = InstructionWord(low: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)),
+                                       high: UInt64(littleEndian: (p + 8).loadUnaligned(as: UInt64.self)))
+            let insn = isa.decode(word)
+            if profile == .fsim { try checkFsimAccepts(insn, index: i) }
+            program.append(insn)
+            queues.route(insn, index: i)
+        }
+
+        var ctx = ExecutionContext(view: view, bases: bases)
+        ctx.report.fetched = count
+        tokens = TokenCounts()
+        try schedule(program, &queues, &ctx)
+
+        ctx.report.moduleInstructions = [.load: queues.executed[0], .compute: queues.executed[1], .store: queues.executed[2]]
+        ctx.report.dropped = count - queues.executed.reduce(0, +)
+        if ctx.report.dropped > 0 {
+            ctx.report.warnings.append(
+                "\(ctx.report.dropped) instructions after an earlier FINISH were not executed (the hardware stops at a FINISH that ends a dispatch round)")
+        }
+        for (q, n) in tokens.all where n != 0 {
+            ctx.report.leftoverTokens[q] = n
+            ctx.report.warnings.append("\(n) token(s) left in the \(q.rawValue) queue")
+        }
+        ctx.report.elapsedNanoseconds = UInt64(max(0, (ContinuousClock.now - start).nanoseconds))
+        return ctx.report
+    }
+
+    /// The reference simulator aborts on these; reject them before anything executes.
+    private func checkFsimAccepts(_ insn: Instruction, index: Int) throws(SimulationError) {
+        switch insn {
+        case .undefined(let op, _):
+            throw .rejected(instruction: index, reason: "undefined opcode \(op) (the reference simulator aborts)")
+        case .load(let m):
+            guard let t = m.memoryType, t != .out else {
+                throw .rejected(instruction: index, reason: "LOAD of memory type \(m.memoryTypeBits) is not defined (types: 0 UOP, 1 WGT, 2 INP, 3 ACC, 5 ACC_8BIT)")
+            }
+            if (t == .inp || t == .wgt) && !m.deps.isDisjoint(with: [.popPrev, .pushPrev]) {
+                throw .rejected(instruction: index, reason: "a load-module LOAD carries pop_prev/push_prev flags, which the load module does not have")
+            }
+        case .store(let m):
+            if m.memoryTypeBits != MemoryType.out.rawValue {
+                throw .rejected(instruction: index, reason: "STORE of memory type \(m.memoryTypeBits); the reference simulator only stores OUT (4)")
+            }
+            if m.yPad0 | m.yPad1 | m.xPad0 | m.xPad1 != 0 {
+                throw .rejected(instruction: index, reason: "STORE with padding; stores cannot pad")
+            }
+            if !m.deps.isDisjoint(with: [.popNext, .pushNext]) {
+                throw .rejected(instruction: index, reason: "a STORE carries pop_next/push_next flags, which the store module does not have")
+            }
+        case .alu(let a):
+            if a.aluOpcode == nil {
+                throw .rejected(instruction: index, reason: "undefined ALU opcode \(a.aluOpcodeBits) (defined: 0 MIN, 1 MAX, 2 ADD, 3 SHR, 4 MUL)")
+            }
+        case .gemm, .finish:
+            break
+        }
+    }
+
+    // MARK: - Scheduling (spec §4)
+
+    private func schedule(_ program: [Instruction], _ q: inout ModuleQueues, _ ctx: inout ExecutionContext) throws(SimulationError) {
+        var lastExecuted: Int? = nil
+        var lastFinish: Int? = nil
+        switch profile {
+        case .fsim:
+            // fsim runs every module until it blocks, waking modules that received tokens, until
+            // nothing can run; the run is complete only if the last instruction was a FINISH.
+            var progress = true
+            while progress {
+                progress = false
+                for m in [PipelineModule.compute, .load, .store] {
+                    while let i = try step(m, program, &q, &ctx) {
+                        progress = true
+                        lastExecuted = i
+                        if case .finish = program[i] { lastFinish = i }
+                    }
+                }
+            }
+            guard q.allEmpty else { throw .deadlock(blocked: blocked(program, q), executed: q.executed.reduce(0, +)) }
+            guard let last = lastExecuted, case .finish = program[last] else {
+                if let f = lastFinish, let last = lastExecuted { throw .finishNotLast(finish: f, lastExecuted: last) }
+                throw .noFinish(executed: q.executed.reduce(0, +), lastExecuted: lastExecuted)
+            }
+        case .hardware:
+            // The HLS top level: rounds of load, compute, store, each until blocked; it stops after
+            // a round whose last compute instruction was a FINISH.
+            var done = false
+            while true {
+                var progress = false
+                while let i = try step(.load, program, &q, &ctx) { progress = true; lastExecuted = i }
+                while let i = try step(.compute, program, &q, &ctx) {
+                    progress = true
+                    lastExecuted = i
+                    if case .finish = program[i] { done = true } else { done = false }
+                }
+                while let i = try step(.store, program, &q, &ctx) { progress = true; lastExecuted = i }
+                if done { return }
+                if !progress {
+                    if q.allEmpty { throw .noFinish(executed: q.executed.reduce(0, +), lastExecuted: lastExecuted) }
+                    throw .deadlock(blocked: blocked(program, q), executed: q.executed.reduce(0, +))
+                }
+            }
+        }
+    }
+
+    /// Executes the head of a module's queue if its tokens are available; returns its index.
+    @inline(__always)
+    private func step(_ m: PipelineModule, _ program: [Instruction], _ q: inout ModuleQueues, _ ctx: inout ExecutionContext) throws(SimulationError) -> Int? {
+        guard let i = q.head(m) else { return nil }
+        let deps = program[i].deps
+        if tokens.blocker(m, deps) != nil { return nil }
+        tokens.pop(m, deps)
+        try execute(program[i], index: i, &ctx)
+        tokens.push(m, deps)
+        q.advance(m)
+        return i
+    }
+
+    private func blocked(_ program: [Instruction], _ q: ModuleQueues) -> [SimulationError.BlockedModule] {
+        PipelineModule.allCases.compactMap { m in
+            guard let i = q.head(m), let queue = tokens.blocker(m, program[i].deps) else { return nil }
+            return SimulationError.BlockedModule(module: m, instruction: i, queue: queue)
+        }
+    }
+}
+
+/// Token counts of the four queues, with each module's view of the flags (spec §4.2).
+struct TokenCounts {
+    var l2g = 0, g2l = 0, g2s = 0, s2g = 0
+
+    var all: [(TokenQueue, Int)] { [(.l2g, l2g), (.g2l, g2l), (.g2s, g2s), (.s2g, s2g)] }
+
+    /// The first queue this instruction would wait on, or nil if it can run. Flags a module does
+    /// not have are ignored (the hardware does; fsim programs with them are rejected earlier).
+    @inline(__always)
+    func blocker(_ m: PipelineModule, _ d: DependencyFlags) -> TokenQueue? {
+        switch m {
+        case .load: return d.contains(.popNext) && g2l == 0 ? .g2l : nil
+        case .compute:
+            if d.contains(.popPrev) && l2g == 0 { return .l2g }
+            if d.contains(.popNext) && s2g == 0 { return .s2g }
+            return nil
+        case .store: return d.contains(.popPrev) && g2s == 0 ? .g2s : nil
+        }
+    }
+
+    @inline(__always)
+    mutating func pop(_ m: PipelineModule, _ d: DependencyFlags) {
+        switch m {
+        case .load: if d.contains(.popNext) { g2l -= 1 }
+        case .compute:
+            if d.contains(.popPrev) { l2g -= 1 }
+            if d.contains(.popNext) { s2g -= 1 }
+        case .store: if d.contains(.popPrev) { g2s -= 1 }
+        }
+    }
+
+    @inline(__always)
+    mutating func push(_ m: PipelineModule, _ d: DependencyFlags) {
+        switch m {
+        case .load: if d.contains(.pushNext) { l2g += 1 }
+        case .compute:
+            if d.contains(.pushPrev) { g2l += 1 }
+            if d.contains(.pushNext) { g2s += 1 }
+        case .store: if d.contains(.pushPrev) { s2g += 1 }
+        }
+    }
+}
+
+/// The three command queues: instruction indices in program order, with a head each.
+struct ModuleQueues {
+    var lists: [[Int]] = [[], [], []]
+    var heads = [0, 0, 0]
+    var executed = [0, 0, 0]
+
+    init(capacity: Int) {
+        for i in 0..<3 { lists[i].reserveCapacity(capacity) }
+    }
+
+    /// Fetch's routing (spec §4.1): STORE -> store; LOAD INP/WGT -> load; everything else -> compute.
+    mutating func route(_ insn: Instruction, index: Int) {
+        switch insn {
+        case .store: lists[2].append(index)
+        case .load(let m) where m.memoryTypeBits == MemoryType.inp.rawValue || m.memoryTypeBits == MemoryType.wgt.rawValue:
+            lists[0].append(index)
+        default: lists[1].append(index)
+        }
+    }
+
+    @inline(__always) static func slot(_ m: PipelineModule) -> Int {
+        switch m {
+        case .load: 0
+        case .compute: 1
+        case .store: 2
+        }
+    }
+
+    @inline(__always) func head(_ m: PipelineModule) -> Int? {
+        let s = Self.slot(m)
+        return heads[s] < lists[s].count ? lists[s][heads[s]] : nil
+    }
+
+    @inline(__always) mutating func advance(_ m: PipelineModule) {
+        let s = Self.slot(m)
+        heads[s] += 1
+        executed[s] += 1
+    }
+
+    var allEmpty: Bool { (0..<3).allSatisfy { heads[$0] == lists[$0].count } }
+}
+
+/// What one run carries through execution.
+struct ExecutionContext {
+    let view: MemoryView
+    let bases: DMABaseAddresses
+    var report = RunReport()
+
+    init(view: MemoryView, bases: DMABaseAddresses) {
+        self.view = view
+        self.bases = bases
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let c = components
+        return c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import VTA
+import VTASimulator
+
+extension SimulatorProfile: ExpressibleByArgument {}
+
+/// Loads a program file, naming the file in every error.
+func loadProgram(_ path: String) throws -> ProgramFile {
+    let json = try readJSONFile(path, what: "program")
+    do { return try ProgramFile(json: json) } catch { throw CLIError("\(path): \(error.description)") }
+}
+
+/// Options shared by `run` and `sim run`.
+struct RunOptions: ParsableArguments {
+    @Argument(help: "Program file (conformance format: config, allocations, segments_before, instructions).")
+    var program: String
+
+    @Option(name: .long, help: "Simulator behaviour: fsim or hardware (default: by the program's TARGET).")
+    var profile: SimulatorProfile?
+
+    @Flag(name: .long, help: "Print the output buffers and counters as JSON.")
+    var json = false
+
+    @Flag(name: .long, help: "Also compare the outputs with the program's expectations; exit 1 on mismatch.")
+    var check = false
+}
+
+/// Runs a program on the in-process simulator and prints the result.
+func runOnSimulator(_ options: RunOptions) throws {
+    let program = try loadProgram(options.program)
+    let profile = options.profile ?? SimulatorProfile.default(for: program.config.targetProfile)
+    let runner = ProgramRunner(program: program, profile: profile)
+    let outcome: ProgramRunner.Outcome
+    do { outcome = try runner.run() } catch { throw CLIError("\(options.program): \(error)") }
+    let report = outcome.report
+    if options.json {
+        var after: [JSONValue] = []
+        for seg in program.allocations where seg.role == .output {
+            after.append(.object([
+                ("name", .string(seg.name)), ("phys_addr", .int(Int64(seg.physicalAddress))),
+                ("size", .int(Int64(seg.size))), ("hex", .string(Hex.encode(outcome.buffers[seg.name] ?? []))),
+            ]))
+        }
+        print(JSONValue.object([("after", .array(after)), ("profiler", report.counters.json)]).serialized(pretty: true))
+    } else {
+        let seconds = Double(report.elapsedNanoseconds) / 1e9
+        print("program:      \(program.name) (\(program.config.bitstreamName), profile \(profile.rawValue))")
+        print("instructions: \(report.fetched) fetched, load \(report.moduleInstructions[.load] ?? 0), compute \(report.moduleInstructions[.compute] ?? 0), store \(report.moduleInstructions[.store] ?? 0)")
+        for (name, value) in zip(ProfilerCounters.names, report.counters.values) {
+            print("  \(name.padding(toLength: 17, withPad: " ", startingAt: 0)) \(value)")
+        }
+        print(String(format: "time:         %.3f ms", seconds * 1e3))
+        if seconds > 0 {
+            print(String(format: "throughput:   %.2f GMAC/s, %.2f G ALU lane-ops/s, %.1f M instructions/s",
+                         Double(report.macs) / seconds / 1e9, Double(report.aluLaneOps) / seconds / 1e9,
+                         Double(report.fetched) / seconds / 1e6))
+        }
+        for w in report.warnings { print("warning:      \(w)") }
+        if options.check {
+            print(outcome.mismatches.isEmpty ? "check:        outputs match the expectations" : "check:        MISMATCH")
+        }
+    }
+    if options.check && !outcome.mismatches.isEmpty {
+        for m in outcome.mismatches { printError("mismatch: \(m)") }
+        throw ExitCode(1)
+    }
+}
+
+/// `vtactl sim run`.
+struct SimCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim", abstract: "The in-process simulator.", subcommands: [Run.self])
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run a program file on the simulator.")
+        @OptionGroup var options: RunOptions
+        func run() throws { try runOnSimulator(options) }
+    }
+}
+
+/// `vtactl run` (the simulator backend for now; boards and the daemon plug in here).
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a program file on a backend.")
+    @OptionGroup var options: RunOptions
+    @Option(name: .long, help: "Backend: sim.") var backend: String = "sim"
+
+    func run() throws {
+        guard backend == "sim" else {
+            throw CLIError("backend \"\(backend)\" is not available in this build; use --backend sim")
+        }
+        try runOnSimulator(options)
+    }
+}
+
+/// Default location of the shared conformance data, relative to the working directory.
+func defaultConformanceDirectory() -> String? {
+    for candidate in ["../shared/conformance", "shared/conformance", "../../shared/conformance"] {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDir), isDir.boolValue { return candidate }
+    }
+    return nil
+}
+
+/// JSON files under a directory, recursively, sorted.
+func jsonFiles(under dir: String) throws -> [String] {
+    guard let e = FileManager.default.enumerator(atPath: dir) else { throw CLIError("cannot read directory \(dir)") }
+    var out: [String] = []
+    while let rel = e.nextObject() as? String {
+        if rel.hasSuffix(".json") { out.append(dir + "/" + rel) }
+    }
+    return out.sorted()
+}
+
+/// `vtactl conformance`.
+struct ConformanceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conformance",
+        abstract: "Check every encoding vector and program under DIR; ends with 'N passed, M failed'.")
+
+    @Argument(help: "Conformance directory (default: ../shared/conformance when present).") var directory: String?
+    @Option(name: .long, help: "Simulator profile for programs: fsim (default) or hardware (compares hls_expected where given).")
+    var profile: SimulatorProfile = .fsim
+    @Flag(name: .long, help: "Also run the perf workloads under perf/ (slow in debug builds).") var perf = false
+    @Flag(name: .shortAndLong, help: "Print every passing item too.") var verbose = false
+
+    func run() throws {
+        guard let dir = directory ?? defaultConformanceDirectory() else {
+            throw CLIError("no conformance directory given and ../shared/conformance does not exist")
+        }
+        let files = try jsonFiles(under: dir).filter { perf || !$0.contains("/perf/") }
+        guard !files.isEmpty else { throw CLIError("no .json files under \(dir)") }
+        var passed = 0, failed = 0
+        for file in files {
+            let json = try readJSONFile(file, what: "conformance")
+            let name = (file as NSString).lastPathComponent
+            let results: [ConformanceSuite.Result]
+            switch json["format"]?.stringValue {
+            case "vta-conformance-encodings/1":
+                results = ConformanceSuite.checkEncodings(json, fileName: name)
+            case "vta-conformance-program/1":
+                results = [ConformanceSuite.checkProgram(json, fileName: name, profile: profile)]
+            default:
+                printError("skipping \(file): not a conformance file (format \(json["format"]?.stringValue ?? "missing"))")
+                continue
+            }
+            let bad = results.filter { !$0.passed }
+            passed += results.count - bad.count
+            failed += bad.count
+            for r in bad { print("FAIL \(r.name): \(r.failure ?? "")") }
+            if verbose || bad.isEmpty {
+                print("ok   \(name) (\(results.count - bad.count) checks)")
+            }
+        }
+        print("\(passed) passed, \(failed) failed")
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
