@@ -232,19 +232,10 @@ extension Simulator {
 
     // MARK: GEMM and ALU
 
-    private func kernelState() -> vta_sim_state {
-        vta_sim_state(
-            acc: acc, out: hasOutBuffer ? out : nil, inp16: inp16, wgt16: wgt16,
-            uop_dst: uopDst, uop_src: uopSrc, uop_wgt: uopWgt,
-            acc_depth: UInt32(config.accBuffDepth), inp_depth: UInt32(config.inpBuffDepth),
-            wgt_depth: UInt32(config.wgtBuffDepth), uop_depth: UInt32(config.uopBuffDepth),
-            batch: UInt32(config.batch), block_in: UInt32(config.blockIn), block_out: UInt32(config.blockOut))
-    }
-
     private func kernelLoop(_ l: LoopFields, wgtOut: UInt32 = 0, wgtIn: UInt32 = 0) -> vta_loop {
         vta_loop(uop_bgn: l.uopBegin, uop_end: l.uopEnd, iter_out: l.iterOut, iter_in: l.iterIn,
                  dst_out: l.dstFactorOut, dst_in: l.dstFactorIn, src_out: l.srcFactorOut, src_in: l.srcFactorIn,
-                 wgt_out: wgtOut, wgt_in: wgtIn)
+                 wgt_out: wgtOut, wgt_in: wgtIn, base_dst: 0, base_src: 0, base_wgt: 0)
     }
 
     private func fault(_ f: vta_fault, index: Int, op: String) -> SimulationError {
@@ -259,7 +250,7 @@ extension Simulator {
     }
 
     private func gemm(_ g: GemmInstruction, index: Int, _ ctx: inout ExecutionContext) throws(SimulationError) {
-        var state = kernelState()
+        var state = kernel
         var loop = kernelLoop(g.loop, wgtOut: g.wgtFactorOut, wgtIn: g.wgtFactorIn)
         var f = vta_fault()
         if vta_gemm(&state, &loop, g.resetReg ? 1 : 0, wraps ? 1 : 0, &f) != 0 {
@@ -273,7 +264,7 @@ extension Simulator {
     }
 
     private func alu(_ a: AluInstruction, index: Int, _ ctx: inout ExecutionContext) throws(SimulationError) {
-        var state = kernelState()
+        var state = kernel
         var loop = kernelLoop(a.loop)
         var f = vta_fault()
         let shrMode = profile == .hardware ? Int32(VTA_SHR_HW5) : Int32(VTA_SHR_FSIM)

@@ -33,10 +33,11 @@ public final class Simulator {
     let wgtValues: Int
     let accLanes: Int
 
-    var tokens = TokenCounts()
     /// Behaviour switches derived from the profile once, read by the hot paths.
     let wraps: Bool
     let hasOutBuffer: Bool
+    /// The SRAM pointers and shape as the C kernels take them (fixed for the simulator's life).
+    let kernel: vta_sim_state
 
     /// Creates a simulator with zeroed SRAMs.
     /// - Throws: `SimulationError.unsupportedConfiguration` for value widths other than int8
@@ -64,6 +65,12 @@ public final class Simulator {
         uopWgt = .allocate(capacity: config.uopBuffDepth)
         wraps = profile == .hardware
         hasOutBuffer = profile == .hardware
+        kernel = vta_sim_state(
+            acc: acc, out: profile == .hardware ? out : nil, inp16: inp16, wgt16: wgt16,
+            uop_dst: uopDst, uop_src: uopSrc, uop_wgt: uopWgt,
+            acc_depth: UInt32(config.accBuffDepth), inp_depth: UInt32(config.inpBuffDepth),
+            wgt_depth: UInt32(config.wgtBuffDepth), uop_depth: UInt32(config.uopBuffDepth),
+            batch: UInt32(config.batch), block_in: UInt32(config.blockIn), block_out: UInt32(config.blockOut))
         scrub()
     }
 
@@ -81,7 +88,6 @@ public final class Simulator {
         acc.update(repeating: 0, count: config.accBuffDepth * accLanes)
         out.update(repeating: 0, count: config.accBuffDepth * accLanes)
         for p in [uopRaw, uopDst, uopSrc, uopWgt] { p.update(repeating: 0, count: config.uopBuffDepth) }
-        tokens = TokenCounts()
     }
 
     /// Reads an accumulator lane (for tests and diagnostics).
@@ -118,7 +124,6 @@ public final class Simulator {
 
         var ctx = ExecutionContext(view: view, bases: bases)
         ctx.report.fetched = count
-        tokens = TokenCounts()
         try schedule(program, &queues, &ctx)
 
         ctx.report.moduleInstructions = [.load: queues.executed[0], .compute: queues.executed[1], .store: queues.executed[2]]
@@ -127,7 +132,7 @@ public final class Simulator {
             ctx.report.warnings.append(
                 "\(ctx.report.dropped) instructions after an earlier FINISH were not executed (the hardware stops at a FINISH that ends a dispatch round)")
         }
-        for (q, n) in tokens.all where n != 0 {
+        for (q, n) in ctx.tokens.all where n != 0 {
             ctx.report.leftoverTokens[q] = n
             ctx.report.warnings.append("\(n) token(s) left in the \(q.rawValue) queue")
         }
@@ -178,7 +183,7 @@ public final class Simulator {
             var progress = true
             while progress {
                 progress = false
-                for m in [PipelineModule.compute, .load, .store] {
+                for m in Self.fsimOrder {
                     while let i = try step(m, program, &q, &ctx) {
                         progress = true
                         lastExecuted = i
@@ -186,7 +191,7 @@ public final class Simulator {
                     }
                 }
             }
-            guard q.allEmpty else { throw .deadlock(blocked: blocked(program, q), executed: q.executed.reduce(0, +)) }
+            guard q.allEmpty else { throw .deadlock(blocked: blocked(program, q, ctx.tokens), executed: q.executed.reduce(0, +)) }
             guard let last = lastExecuted, case .finish = program[last] else {
                 if let f = lastFinish, let last = lastExecuted { throw .finishNotLast(finish: f, lastExecuted: last) }
                 throw .noFinish(executed: q.executed.reduce(0, +), lastExecuted: lastExecuted)
@@ -207,26 +212,29 @@ public final class Simulator {
                 if done { return }
                 if !progress {
                     if q.allEmpty { throw .noFinish(executed: q.executed.reduce(0, +), lastExecuted: lastExecuted) }
-                    throw .deadlock(blocked: blocked(program, q), executed: q.executed.reduce(0, +))
+                    throw .deadlock(blocked: blocked(program, q, ctx.tokens), executed: q.executed.reduce(0, +))
                 }
             }
         }
     }
 
+    private static let fsimOrder: [PipelineModule] = [.compute, .load, .store]
+
     /// Executes the head of a module's queue if its tokens are available; returns its index.
     @inline(__always)
     private func step(_ m: PipelineModule, _ program: [Instruction], _ q: inout ModuleQueues, _ ctx: inout ExecutionContext) throws(SimulationError) -> Int? {
         guard let i = q.head(m) else { return nil }
-        let deps = program[i].deps
-        if tokens.blocker(m, deps) != nil { return nil }
-        tokens.pop(m, deps)
-        try execute(program[i], index: i, &ctx)
-        tokens.push(m, deps)
+        let insn = program[i]
+        let deps = insn.deps
+        if ctx.tokens.blocker(m, deps) != nil { return nil }
+        ctx.tokens.pop(m, deps)
+        try execute(insn, index: i, &ctx)
+        ctx.tokens.push(m, deps)
         q.advance(m)
         return i
     }
 
-    private func blocked(_ program: [Instruction], _ q: ModuleQueues) -> [SimulationError.BlockedModule] {
+    private func blocked(_ program: [Instruction], _ q: ModuleQueues, _ tokens: TokenCounts) -> [SimulationError.BlockedModule] {
         PipelineModule.allCases.compactMap { m in
             guard let i = q.head(m), let queue = tokens.blocker(m, program[i].deps) else { return nil }
             return SimulationError.BlockedModule(module: m, instruction: i, queue: queue)
@@ -277,46 +285,48 @@ struct TokenCounts {
     }
 }
 
-/// The three command queues: instruction indices in program order, with a head each.
+/// The three command queues: instruction indices in program order, with a head each. Flat
+/// arrays and plain integers, because the scheduler touches them for every instruction.
 struct ModuleQueues {
-    var lists: [[Int]] = [[], [], []]
-    var heads = [0, 0, 0]
-    var executed = [0, 0, 0]
+    var load: [Int32] = [], compute: [Int32] = [], store: [Int32] = []
+    var loadHead = 0, computeHead = 0, storeHead = 0
 
     init(capacity: Int) {
-        for i in 0..<3 { lists[i].reserveCapacity(capacity) }
+        load.reserveCapacity(capacity)
+        compute.reserveCapacity(capacity)
+        store.reserveCapacity(capacity)
     }
 
     /// Fetch's routing (spec §4.1): STORE -> store; LOAD INP/WGT -> load; everything else -> compute.
     mutating func route(_ insn: Instruction, index: Int) {
         switch insn {
-        case .store: lists[2].append(index)
+        case .store: store.append(Int32(index))
         case .load(let m) where m.memoryTypeBits == MemoryType.inp.rawValue || m.memoryTypeBits == MemoryType.wgt.rawValue:
-            lists[0].append(index)
-        default: lists[1].append(index)
-        }
-    }
-
-    @inline(__always) static func slot(_ m: PipelineModule) -> Int {
-        switch m {
-        case .load: 0
-        case .compute: 1
-        case .store: 2
+            load.append(Int32(index))
+        default: compute.append(Int32(index))
         }
     }
 
     @inline(__always) func head(_ m: PipelineModule) -> Int? {
-        let s = Self.slot(m)
-        return heads[s] < lists[s].count ? lists[s][heads[s]] : nil
+        switch m {
+        case .load: loadHead < load.count ? Int(load[loadHead]) : nil
+        case .compute: computeHead < compute.count ? Int(compute[computeHead]) : nil
+        case .store: storeHead < store.count ? Int(store[storeHead]) : nil
+        }
     }
 
     @inline(__always) mutating func advance(_ m: PipelineModule) {
-        let s = Self.slot(m)
-        heads[s] += 1
-        executed[s] += 1
+        switch m {
+        case .load: loadHead += 1
+        case .compute: computeHead += 1
+        case .store: storeHead += 1
+        }
     }
 
-    var allEmpty: Bool { (0..<3).allSatisfy { heads[$0] == lists[$0].count } }
+    /// Instructions executed by each module so far (load, compute, store).
+    var executed: [Int] { [loadHead, computeHead, storeHead] }
+
+    var allEmpty: Bool { loadHead == load.count && computeHead == compute.count && storeHead == store.count }
 }
 
 /// What one run carries through execution.
@@ -324,6 +334,8 @@ struct ExecutionContext {
     let view: MemoryView
     let bases: DMABaseAddresses
     var report = RunReport()
+    /// Token queues start empty every run (see docs/simulator.md: no tokens leak between jobs).
+    var tokens = TokenCounts()
 
     init(view: MemoryView, bases: DMABaseAddresses) {
         self.view = view

@@ -32,6 +32,8 @@ typedef struct {
 typedef struct {
     uint32_t uop_bgn, uop_end, iter_out, iter_in;
     uint32_t dst_out, dst_in, src_out, src_in, wgt_out, wgt_in;
+    /* Added to every index; used when a loop nest is split between threads. Zero otherwise. */
+    uint32_t base_dst, base_src, base_wgt;
 } vta_loop;
 
 /* Which index left its SRAM (fsim profile traps instead of wrapping). */
@@ -55,6 +57,12 @@ int vta_gemm(const vta_sim_state *s, const vta_loop *l, int reset, int wrap, vta
  * byte is written (0 for no-op ops). */
 int vta_alu(const vta_sim_state *s, const vta_loop *l, int op, int use_imm, int32_t imm,
             int shr_mode, int mul_noop, int wrap, vta_fault *fault);
+
+/* Number of threads the kernels may use for one large instruction (1 disables splitting). A loop
+ * nest is split only when its halves provably touch disjoint accumulator rows and no index can
+ * leave its SRAM, so results are bit-identical to serial execution. Default: 2 if the machine has
+ * at least 2 CPUs. */
+void vta_set_parallelism(int threads);
 
 /* Sign-extends n int8 values to int16. */
 void vta_convert_inp(int16_t *dst, const int8_t *src, size_t n);

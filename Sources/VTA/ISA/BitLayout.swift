@@ -143,6 +143,22 @@ public struct ISALayout: Sendable, Hashable {
     public let alu: StructLayout
     public let uop: StructLayout
 
+    /// Field positions as stored properties (no arrays) for the decoder's hot path.
+    @usableFromInline let memoryFast: [FieldAccess]
+    @usableFromInline let gemmFast: LoopAccess
+    @usableFromInline let aluFast: LoopAccess
+
+    /// The loop-instruction fields, one stored property each. `extra0..2` are the GEMM weight
+    /// factors, or the ALU opcode, use_imm and imm.
+    @usableFromInline struct LoopAccess: Sendable, Hashable {
+        let reset, uopBgn, uopEnd, iterOut, iterIn, dstOut, dstIn, srcOut, srcIn, extra0, extra1, extra2: FieldAccess
+        init(_ a: [FieldAccess]) {
+            reset = a[5]; uopBgn = a[6]; uopEnd = a[7]; iterOut = a[8]; iterIn = a[9]
+            dstOut = a[10]; dstIn = a[11]; srcOut = a[12]; srcIn = a[13]
+            extra0 = a[14]; extra1 = a[15]; extra2 = a.count > 16 ? a[16] : a[15]
+        }
+    }
+
     /// Field indices shared by the typed encoders (declaration order of the C structs).
     @usableFromInline enum Index {
         static let opcode = 0, popPrev = 1, popNext = 2, pushPrev = 3, pushNext = 4
@@ -186,6 +202,9 @@ public struct ISALayout: Sendable, Hashable {
             ("src_factor_out", la, false), ("src_factor_in", la, false),
             ("alu_opcode", 3, false), ("use_imm", 1, false), ("imm", 16, true),
         ])
+        memoryFast = memory.access
+        gemmFast = LoopAccess(gemm.access)
+        aluFast = LoopAccess(alu.access)
         uop = StructLayout(kind: .uop, unit: 32, fields: [
             ("dst_idx", la, false), ("src_idx", max(la, li), false), ("wgt_idx", lw, false),
         ])

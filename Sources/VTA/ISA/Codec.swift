@@ -84,45 +84,45 @@ extension ISALayout {
     /// Decodes any 128-bit pattern. Undefined opcodes decode as `.undefined`; reserved bits are
     /// ignored.
     public func decode(_ w: InstructionWord) -> Instruction {
-        typealias I = Index
         let deps = DependencyFlags(rawValue: UInt8(truncatingIfNeeded: w.low >> 3))
         switch w.opcodeBits {
         case 0, 1:
-            let f = memory.access
+            // Memory instructions have one layout for every configuration (spec §2.4).
+            let lo = w.low, hi = w.high
             let m = MemoryInstruction(
-                deps: deps, memoryTypeBits: UInt8(f[I.memoryType].get(w)),
-                sramBase: UInt32(f[I.sramBase].get(w)), dramBase: UInt32(f[I.dramBase].get(w)),
-                ySize: UInt32(f[I.ySize].get(w)), xSize: UInt32(f[I.xSize].get(w)),
-                xStride: UInt32(f[I.xStride].get(w)),
-                yPad0: UInt32(f[I.yPad0].get(w)), yPad1: UInt32(f[I.yPad1].get(w)),
-                xPad0: UInt32(f[I.xPad0].get(w)), xPad1: UInt32(f[I.xPad1].get(w)))
+                deps: deps, memoryTypeBits: UInt8(truncatingIfNeeded: (lo >> 7) & 7),
+                sramBase: UInt32(truncatingIfNeeded: (lo >> 10) & 0xFFFF),
+                dramBase: UInt32(truncatingIfNeeded: (lo >> 26) & 0xFFFF_FFFF),
+                ySize: UInt32(truncatingIfNeeded: hi & 0xFFFF), xSize: UInt32(truncatingIfNeeded: (hi >> 16) & 0xFFFF),
+                xStride: UInt32(truncatingIfNeeded: (hi >> 32) & 0xFFFF),
+                yPad0: UInt32(truncatingIfNeeded: (hi >> 48) & 0xF), yPad1: UInt32(truncatingIfNeeded: (hi >> 52) & 0xF),
+                xPad0: UInt32(truncatingIfNeeded: (hi >> 56) & 0xF), xPad1: UInt32(truncatingIfNeeded: (hi >> 60) & 0xF))
             return w.opcodeBits == 0 ? .load(m) : .store(m)
         case 2:
-            let f = gemm.access
+            let f = gemmFast
             return .gemm(GemmInstruction(
-                deps: deps, resetReg: f[I.resetReg].get(w) != 0, loop: loop(f, w),
-                wgtFactorOut: UInt32(f[I.wgtFactorOut].get(w)), wgtFactorIn: UInt32(f[I.wgtFactorIn].get(w))))
+                deps: deps, resetReg: f.reset.get(w) != 0, loop: loop(f, w),
+                wgtFactorOut: UInt32(truncatingIfNeeded: f.extra0.get(w)), wgtFactorIn: UInt32(truncatingIfNeeded: f.extra1.get(w))))
         case 3:
             return .finish(deps)
         case 4:
-            let f = alu.access
+            let f = aluFast
             return .alu(AluInstruction(
-                deps: deps, resetReg: f[I.resetReg].get(w) != 0, loop: loop(f, w),
-                aluOpcodeBits: UInt8(f[I.aluOpcode].get(w)), useImm: f[I.useImm].get(w) != 0,
-                imm: Int16(truncatingIfNeeded: f[I.imm].get(w))))
+                deps: deps, resetReg: f.reset.get(w) != 0, loop: loop(f, w),
+                aluOpcodeBits: UInt8(truncatingIfNeeded: f.extra0.get(w)), useImm: f.extra1.get(w) != 0,
+                imm: Int16(truncatingIfNeeded: f.extra2.get(w))))
         default:
             return .undefined(opcode: w.opcodeBits, word: w)
         }
     }
 
     @inline(__always)
-    private func loop(_ f: [FieldAccess], _ w: InstructionWord) -> LoopFields {
-        typealias I = Index
-        return LoopFields(
-            uopBegin: UInt32(f[I.uopBgn].get(w)), uopEnd: UInt32(f[I.uopEnd].get(w)),
-            iterOut: UInt32(f[I.iterOut].get(w)), iterIn: UInt32(f[I.iterIn].get(w)),
-            dstFactorOut: UInt32(f[I.dstFactorOut].get(w)), dstFactorIn: UInt32(f[I.dstFactorIn].get(w)),
-            srcFactorOut: UInt32(f[I.srcFactorOut].get(w)), srcFactorIn: UInt32(f[I.srcFactorIn].get(w)))
+    private func loop(_ f: LoopAccess, _ w: InstructionWord) -> LoopFields {
+        LoopFields(
+            uopBegin: UInt32(truncatingIfNeeded: f.uopBgn.get(w)), uopEnd: UInt32(truncatingIfNeeded: f.uopEnd.get(w)),
+            iterOut: UInt32(truncatingIfNeeded: f.iterOut.get(w)), iterIn: UInt32(truncatingIfNeeded: f.iterIn.get(w)),
+            dstFactorOut: UInt32(truncatingIfNeeded: f.dstOut.get(w)), dstFactorIn: UInt32(truncatingIfNeeded: f.dstIn.get(w)),
+            srcFactorOut: UInt32(truncatingIfNeeded: f.srcOut.get(w)), srcFactorIn: UInt32(truncatingIfNeeded: f.srcIn.get(w)))
     }
 
     /// Encodes a micro-op to its 32-bit word.

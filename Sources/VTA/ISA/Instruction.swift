@@ -93,10 +93,11 @@ public struct DependencyFlags: OptionSet, Sendable, Hashable {
     public let rawValue: UInt8
     @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue & 0xF }
 
-    public static let popPrev = DependencyFlags(rawValue: 1)
-    public static let popNext = DependencyFlags(rawValue: 2)
-    public static let pushPrev = DependencyFlags(rawValue: 4)
-    public static let pushNext = DependencyFlags(rawValue: 8)
+    // Computed and inlinable so hot loops in other modules test a constant bit.
+    @inlinable public static var popPrev: DependencyFlags { DependencyFlags(rawValue: 1) }
+    @inlinable public static var popNext: DependencyFlags { DependencyFlags(rawValue: 2) }
+    @inlinable public static var pushPrev: DependencyFlags { DependencyFlags(rawValue: 4) }
+    @inlinable public static var pushNext: DependencyFlags { DependencyFlags(rawValue: 8) }
 
     /// C names of the set flags, in bit order.
     public var names: [String] {
