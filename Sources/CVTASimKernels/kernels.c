@@ -338,14 +338,22 @@ static void run_job(const vta_job *j) {
 static void *pool_main(void *arg) {
     (void)arg;
     for (;;) {
-        int spins = 0;
+        /* Spin for at most ~30 us after the last job, then sleep: a busy run hands over work
+         * every few microseconds, an idle process must not burn a CPU (possibly an SMT sibling of
+         * the thread doing the real work). */
+        unsigned spins = 0;
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         while (atomic_load_explicit(&pool_state, memory_order_acquire) != 1) {
-            if (++spins < 200000) {
+            if ((++spins & 255) != 0) {
 #ifdef VTA_X86
                 _mm_pause();
 #endif
                 continue;
             }
+            struct timespec t1;
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            if ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 30000) continue;
             pthread_mutex_lock(&pool_sleep_lock);
             atomic_store(&pool_sleeping, 1);
             while (atomic_load(&pool_state) != 1) pthread_cond_wait(&pool_wake, &pool_sleep_lock);

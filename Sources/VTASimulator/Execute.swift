@@ -23,14 +23,15 @@ extension Simulator {
         }
     }
 
+    /// Executes one instruction word, decoding only the view its opcode needs.
     @inline(__always)
-    func execute(_ insn: Instruction, index: Int, _ ctx: inout ExecutionContext) throws(SimulationError) {
-        switch insn {
-        case .load(let m): try load(m, index: index, &ctx)
-        case .store(let m): try store(m, index: index, &ctx)
-        case .gemm(let g): try gemm(g, index: index, &ctx)
-        case .alu(let a): try alu(a, index: index, &ctx)
-        case .finish, .undefined: break
+    func execute(_ word: InstructionWord, index: Int, _ ctx: inout ExecutionContext) throws(SimulationError) {
+        switch word.opcodeBits {
+        case 0: try load(decoder.decodeMemory(word), index: index, &ctx)
+        case 1: try store(decoder.decodeMemory(word), index: index, &ctx)
+        case 2: try gemm(decoder.decodeGemm(word), index: index, &ctx)
+        case 4: try alu(decoder.decodeAlu(word), index: index, &ctx)
+        default: break  // FINISH, and opcodes 5-7 (no effect on the hardware; fsim rejected them)
         }
     }
 
@@ -189,7 +190,7 @@ extension Simulator {
                 vta_convert_acc8(acc + i * accLanes, (src + done * accLanes).assumingMemoryBound(to: Int8.self), c * accLanes)
             }
         case .uop:
-            let isa = config.isa
+            let isa = decoder
             chunks(start, count, depth: config.uopBuffDepth) { i, c, done in
                 for e in 0..<c {
                     let w = UInt32(littleEndian: (src + (done + e) * 4).loadUnaligned(as: UInt32.self))

@@ -38,6 +38,11 @@ public final class Simulator {
     let hasOutBuffer: Bool
     /// The SRAM pointers and shape as the C kernels take them (fixed for the simulator's life).
     let kernel: vta_sim_state
+    /// Plain-data decoder (copying `config.isa` would retain its arrays on every instruction).
+    let decoder: InstructionDecoder
+    /// Queue storage kept between runs, so a run does not page-fault fresh memory for a long
+    /// stream. Taken out (swapped) for the duration of a run.
+    private var scratchQueues = ModuleQueues(capacity: 0)
 
     /// Creates a simulator with zeroed SRAMs.
     /// - Throws: `SimulationError.unsupportedConfiguration` for value widths other than int8
@@ -65,6 +70,7 @@ public final class Simulator {
         uopWgt = .allocate(capacity: config.uopBuffDepth)
         wraps = profile == .hardware
         hasOutBuffer = profile == .hardware
+        decoder = config.isa.decoder
         kernel = vta_sim_state(
             acc: acc, out: profile == .hardware ? out : nil, inp16: inp16, wgt16: wgt16,
             uop_dst: uopDst, uop_src: uopSrc, uop_wgt: uopWgt,
@@ -107,19 +113,18 @@ public final class Simulator {
               let stream = view.pointer(physical: address, length: count * HardwareConfig.insnElemBytes)
         else { throw .instructionFetch(address: address, count: count) }
 
-        // Fetch: decode everything once and route to the three modules in program order.
-        var program = [Instruction]()
-        program.reserveCapacity(count)
-        var queues = ModuleQueues(capacity: count)
-        let isa = config.isa
+        // Fetch: route every instruction by its raw opcode and memory-type bits. Instructions are
+        // decoded only when they execute, straight from DRAM: a decoded copy of a long stream
+        // would not fit in cache.
+        let program = RawProgram(base: UnsafeRawPointer(stream), count: count)
+        var queues = ModuleQueues(capacity: 0)
+        swap(&queues, &scratchQueues)
+        queues.reset(capacity: count)
+        defer { swap(&queues, &scratchQueues) }
         for i in 0..<count {
-            let p = stream + i * 16
-            let word = InstructionWord(low: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)),
-                                       high: UInt64(littleEndian: (p + 8).loadUnaligned(as: UInt64.self)))
-            let insn = isa.decode(word)
-            if profile == .fsim { try checkFsimAccepts(insn, index: i) }
-            program.append(insn)
-            queues.route(insn, index: i)
+            let w = program[i]
+            if profile == .fsim, let reason = fsimRejection(w) { throw .rejected(instruction: i, reason: reason) }
+            queues.route(w, index: i)
         }
 
         var ctx = ExecutionContext(view: view, bases: bases)
@@ -140,40 +145,44 @@ public final class Simulator {
         return ctx.report
     }
 
-    /// The reference simulator aborts on these; reject them before anything executes.
-    private func checkFsimAccepts(_ insn: Instruction, index: Int) throws(SimulationError) {
-        switch insn {
-        case .undefined(let op, _):
-            throw .rejected(instruction: index, reason: "undefined opcode \(op) (the reference simulator aborts)")
-        case .load(let m):
-            guard let t = m.memoryType, t != .out else {
-                throw .rejected(instruction: index, reason: "LOAD of memory type \(m.memoryTypeBits) is not defined (types: 0 UOP, 1 WGT, 2 INP, 3 ACC, 5 ACC_8BIT)")
+    /// The reference simulator aborts on these; reject them before anything executes. Reads raw
+    /// bits (spec §2.3–2.6) so that validating a long stream costs almost nothing.
+    private func fsimRejection(_ w: InstructionWord) -> String? {
+        let deps = DependencyFlags(rawValue: UInt8(truncatingIfNeeded: w.low >> 3))
+        let memoryType = UInt8(truncatingIfNeeded: (w.low >> 7) & 7)
+        switch w.opcodeBits {
+        case 0:
+            guard memoryType <= 5, memoryType != MemoryType.out.rawValue else {
+                return "LOAD of memory type \(memoryType) is not defined (types: 0 UOP, 1 WGT, 2 INP, 3 ACC, 5 ACC_8BIT)"
             }
-            if (t == .inp || t == .wgt) && !m.deps.isDisjoint(with: [.popPrev, .pushPrev]) {
-                throw .rejected(instruction: index, reason: "a load-module LOAD carries pop_prev/push_prev flags, which the load module does not have")
+            if (memoryType == MemoryType.inp.rawValue || memoryType == MemoryType.wgt.rawValue)
+                && !deps.isDisjoint(with: [.popPrev, .pushPrev]) {
+                return "a load-module LOAD carries pop_prev/push_prev flags, which the load module does not have"
             }
-        case .store(let m):
-            if m.memoryTypeBits != MemoryType.out.rawValue {
-                throw .rejected(instruction: index, reason: "STORE of memory type \(m.memoryTypeBits); the reference simulator only stores OUT (4)")
+        case 1:
+            if memoryType != MemoryType.out.rawValue {
+                return "STORE of memory type \(memoryType); the reference simulator only stores OUT (4)"
             }
-            if m.yPad0 | m.yPad1 | m.xPad0 | m.xPad1 != 0 {
-                throw .rejected(instruction: index, reason: "STORE with padding; stores cannot pad")
+            if w.high >> 48 != 0 { return "STORE with padding; stores cannot pad" }
+            if !deps.isDisjoint(with: [.popNext, .pushNext]) {
+                return "a STORE carries pop_next/push_next flags, which the store module does not have"
             }
-            if !m.deps.isDisjoint(with: [.popNext, .pushNext]) {
-                throw .rejected(instruction: index, reason: "a STORE carries pop_next/push_next flags, which the store module does not have")
+        case 4:
+            let op = decoder.aluOpcodeBits(w)
+            if op > AluOpcode.mul.rawValue {
+                return "undefined ALU opcode \(op) (defined: 0 MIN, 1 MAX, 2 ADD, 3 SHR, 4 MUL)"
             }
-        case .alu(let a):
-            if a.aluOpcode == nil {
-                throw .rejected(instruction: index, reason: "undefined ALU opcode \(a.aluOpcodeBits) (defined: 0 MIN, 1 MAX, 2 ADD, 3 SHR, 4 MUL)")
-            }
-        case .gemm, .finish:
+        case 2, 3:
             break
+        default:
+            return "undefined opcode \(w.opcodeBits) (the reference simulator aborts)"
         }
+        return nil
     }
 
     // MARK: - Scheduling (spec §4)
 
-    private func schedule(_ program: [Instruction], _ q: inout ModuleQueues, _ ctx: inout ExecutionContext) throws(SimulationError) {
+    private func schedule(_ program: RawProgram, _ q: inout ModuleQueues, _ ctx: inout ExecutionContext) throws(SimulationError) {
         var lastExecuted: Int? = nil
         var lastFinish: Int? = nil
         switch profile {
@@ -187,12 +196,12 @@ public final class Simulator {
                     while let i = try step(m, program, &q, &ctx) {
                         progress = true
                         lastExecuted = i
-                        if case .finish = program[i] { lastFinish = i }
+                        if program[i].opcodeBits == Opcode.finish.rawValue { lastFinish = i }
                     }
                 }
             }
             guard q.allEmpty else { throw .deadlock(blocked: blocked(program, q, ctx.tokens), executed: q.executed.reduce(0, +)) }
-            guard let last = lastExecuted, case .finish = program[last] else {
+            guard let last = lastExecuted, program[last].opcodeBits == Opcode.finish.rawValue else {
                 if let f = lastFinish, let last = lastExecuted { throw .finishNotLast(finish: f, lastExecuted: last) }
                 throw .noFinish(executed: q.executed.reduce(0, +), lastExecuted: lastExecuted)
             }
@@ -206,7 +215,7 @@ public final class Simulator {
                 while let i = try step(.compute, program, &q, &ctx) {
                     progress = true
                     lastExecuted = i
-                    if case .finish = program[i] { done = true } else { done = false }
+                    done = program[i].opcodeBits == Opcode.finish.rawValue
                 }
                 while let i = try step(.store, program, &q, &ctx) { progress = true; lastExecuted = i }
                 if done { return }
@@ -222,21 +231,23 @@ public final class Simulator {
 
     /// Executes the head of a module's queue if its tokens are available; returns its index.
     @inline(__always)
-    private func step(_ m: PipelineModule, _ program: [Instruction], _ q: inout ModuleQueues, _ ctx: inout ExecutionContext) throws(SimulationError) -> Int? {
+    private func step(_ m: PipelineModule, _ program: RawProgram, _ q: inout ModuleQueues, _ ctx: inout ExecutionContext) throws(SimulationError) -> Int? {
         guard let i = q.head(m) else { return nil }
-        let insn = program[i]
-        let deps = insn.deps
+        let word = program[i]
+        let deps = DependencyFlags(rawValue: UInt8(truncatingIfNeeded: word.low >> 3))
         if ctx.tokens.blocker(m, deps) != nil { return nil }
         ctx.tokens.pop(m, deps)
-        try execute(insn, index: i, &ctx)
+        try execute(word, index: i, &ctx)
         ctx.tokens.push(m, deps)
         q.advance(m)
         return i
     }
 
-    private func blocked(_ program: [Instruction], _ q: ModuleQueues, _ tokens: TokenCounts) -> [SimulationError.BlockedModule] {
+    private func blocked(_ program: RawProgram, _ q: ModuleQueues, _ tokens: TokenCounts) -> [SimulationError.BlockedModule] {
         PipelineModule.allCases.compactMap { m in
-            guard let i = q.head(m), let queue = tokens.blocker(m, program[i].deps) else { return nil }
+            guard let i = q.head(m),
+                  let queue = tokens.blocker(m, DependencyFlags(rawValue: UInt8(truncatingIfNeeded: program[i].low >> 3)))
+            else { return nil }
             return SimulationError.BlockedModule(module: m, instruction: i, queue: queue)
         }
     }
@@ -297,11 +308,26 @@ struct ModuleQueues {
         store.reserveCapacity(capacity)
     }
 
+    /// Empties the queues, keeping their storage.
+    mutating func reset(capacity: Int) {
+        load.removeAll(keepingCapacity: true)
+        compute.removeAll(keepingCapacity: true)
+        store.removeAll(keepingCapacity: true)
+        load.reserveCapacity(capacity)
+        compute.reserveCapacity(capacity)
+        store.reserveCapacity(capacity)
+        loadHead = 0
+        computeHead = 0
+        storeHead = 0
+    }
+
     /// Fetch's routing (spec §4.1): STORE -> store; LOAD INP/WGT -> load; everything else -> compute.
-    mutating func route(_ insn: Instruction, index: Int) {
-        switch insn {
-        case .store: store.append(Int32(index))
-        case .load(let m) where m.memoryTypeBits == MemoryType.inp.rawValue || m.memoryTypeBits == MemoryType.wgt.rawValue:
+    @inline(__always)
+    mutating func route(_ w: InstructionWord, index: Int) {
+        let memoryType = UInt8(truncatingIfNeeded: (w.low >> 7) & 7)
+        switch w.opcodeBits {
+        case 1: store.append(Int32(index))
+        case 0 where memoryType == MemoryType.inp.rawValue || memoryType == MemoryType.wgt.rawValue:
             load.append(Int32(index))
         default: compute.append(Int32(index))
         }
@@ -327,6 +353,18 @@ struct ModuleQueues {
     var executed: [Int] { [loadHead, computeHead, storeHead] }
 
     var allEmpty: Bool { loadHead == load.count && computeHead == compute.count && storeHead == store.count }
+}
+
+/// The instruction stream in simulated DRAM, read word by word.
+struct RawProgram {
+    let base: UnsafeRawPointer
+    let count: Int
+
+    @inline(__always) subscript(i: Int) -> InstructionWord {
+        let p = base + i * 16
+        return InstructionWord(low: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)),
+                               high: UInt64(littleEndian: (p + 8).loadUnaligned(as: UInt64.self)))
+    }
 }
 
 /// What one run carries through execution.

@@ -1,20 +1,29 @@
 /// Where a field sits: which 64-bit half, the shift and the mask. Plain data, so hot paths that
 /// read fields never touch reference-counted values.
 public struct FieldAccess: Sendable, Hashable {
-    public let word: Int
-    public let shift: UInt64
-    public let mask: UInt64
+    /// Bit offset in the 128-bit word and width (fields are at most 32 bits wide and never
+    /// straddle bit 64). Two bytes, so decode tables stay in registers and cache.
+    public let offset: UInt8
+    public let width: UInt8
+
+    @inlinable public init(offset: Int, width: Int) {
+        self.offset = UInt8(truncatingIfNeeded: offset)
+        self.width = UInt8(truncatingIfNeeded: width)
+    }
+
+    @inlinable public var mask: UInt64 { width >= 64 ? ~0 : (1 << UInt64(width)) &- 1 }
 
     @inlinable @inline(__always)
     public func get(_ w: InstructionWord) -> UInt64 {
-        ((word == 0 ? w.low : w.high) >> shift) & mask
+        ((offset >= 64 ? w.high : w.low) >> UInt64(offset & 63)) & mask
     }
 
     @inlinable @inline(__always)
     public func set(_ w: inout InstructionWord, _ value: UInt64) {
+        let shift = UInt64(offset & 63)
         let v = (value & mask) << shift
         let clear = ~(mask << shift)
-        if word == 0 { w.low = (w.low & clear) | v } else { w.high = (w.high & clear) | v }
+        if offset < 64 { w.low = (w.low & clear) | v } else { w.high = (w.high & clear) | v }
     }
 }
 
@@ -42,7 +51,7 @@ public struct BitField: Sendable, Hashable {
         self.mask = width >= 64 ? ~0 : (1 << UInt64(width)) - 1
     }
 
-    public var access: FieldAccess { FieldAccess(word: word, shift: shift, mask: mask) }
+    public var access: FieldAccess { FieldAccess(offset: offset, width: width) }
 
     /// Reads the raw (unsigned) field bits.
     public func get(_ w: InstructionWord) -> UInt64 { access.get(w) }
@@ -143,21 +152,9 @@ public struct ISALayout: Sendable, Hashable {
     public let alu: StructLayout
     public let uop: StructLayout
 
-    /// Field positions as stored properties (no arrays) for the decoder's hot path.
-    @usableFromInline let memoryFast: [FieldAccess]
-    @usableFromInline let gemmFast: LoopAccess
-    @usableFromInline let aluFast: LoopAccess
+    /// The decoder for this layout: plain data, cheap to copy into hot loops.
+    public let decoder: InstructionDecoder
 
-    /// The loop-instruction fields, one stored property each. `extra0..2` are the GEMM weight
-    /// factors, or the ALU opcode, use_imm and imm.
-    @usableFromInline struct LoopAccess: Sendable, Hashable {
-        let reset, uopBgn, uopEnd, iterOut, iterIn, dstOut, dstIn, srcOut, srcIn, extra0, extra1, extra2: FieldAccess
-        init(_ a: [FieldAccess]) {
-            reset = a[5]; uopBgn = a[6]; uopEnd = a[7]; iterOut = a[8]; iterIn = a[9]
-            dstOut = a[10]; dstIn = a[11]; srcOut = a[12]; srcIn = a[13]
-            extra0 = a[14]; extra1 = a[15]; extra2 = a.count > 16 ? a[16] : a[15]
-        }
-    }
 
     /// Field indices shared by the typed encoders (declaration order of the C structs).
     @usableFromInline enum Index {
@@ -202,12 +199,10 @@ public struct ISALayout: Sendable, Hashable {
             ("src_factor_out", la, false), ("src_factor_in", la, false),
             ("alu_opcode", 3, false), ("use_imm", 1, false), ("imm", 16, true),
         ])
-        memoryFast = memory.access
-        gemmFast = LoopAccess(gemm.access)
-        aluFast = LoopAccess(alu.access)
         uop = StructLayout(kind: .uop, unit: 32, fields: [
             ("dst_idx", la, false), ("src_idx", max(la, li), false), ("wgt_idx", lw, false),
         ])
+        decoder = InstructionDecoder(gemm: gemm.access, alu: alu.access, uop: uop.access)
         if gemm.sizeInBits > 128 || alu.sizeInBits > 128 {
             let which = gemm.sizeInBits > 128 ? gemm : alu
             throw .notEncodable(
@@ -236,5 +231,34 @@ public struct ISALayout: Sendable, Hashable {
 
     public var json: JSONValue {
         .object(StructKind.allCases.map { ($0.rawValue, layout($0).json) })
+    }
+}
+
+/// Decodes instructions and micro-ops of one configuration. Holds only field positions (no
+/// arrays, no strings), so hot loops can keep it in registers: copying an `ISALayout` retains
+/// several arrays, which costs more than decoding.
+public struct InstructionDecoder: Sendable, Hashable {
+    /// The loop-instruction fields; `extra0..2` are the GEMM weight factors, or the ALU opcode,
+    /// use_imm and imm.
+    @usableFromInline struct LoopAccess: Sendable, Hashable {
+        @usableFromInline let reset, uopBgn, uopEnd, iterOut, iterIn, dstOut, dstIn, srcOut, srcIn: FieldAccess
+        @usableFromInline let extra0, extra1, extra2: FieldAccess
+        init(_ a: [FieldAccess]) {
+            reset = a[5]; uopBgn = a[6]; uopEnd = a[7]; iterOut = a[8]; iterIn = a[9]
+            dstOut = a[10]; dstIn = a[11]; srcOut = a[12]; srcIn = a[13]
+            extra0 = a[14]; extra1 = a[15]; extra2 = a.count > 16 ? a[16] : a[15]
+        }
+    }
+
+    @usableFromInline let gemm: LoopAccess
+    @usableFromInline let alu: LoopAccess
+    @usableFromInline let uopDst, uopSrc, uopWgt: FieldAccess
+
+    init(gemm: [FieldAccess], alu: [FieldAccess], uop: [FieldAccess]) {
+        self.gemm = LoopAccess(gemm)
+        self.alu = LoopAccess(alu)
+        uopDst = uop[0]
+        uopSrc = uop[1]
+        uopWgt = uop[2]
     }
 }

@@ -83,47 +83,7 @@ extension ISALayout {
 
     /// Decodes any 128-bit pattern. Undefined opcodes decode as `.undefined`; reserved bits are
     /// ignored.
-    public func decode(_ w: InstructionWord) -> Instruction {
-        let deps = DependencyFlags(rawValue: UInt8(truncatingIfNeeded: w.low >> 3))
-        switch w.opcodeBits {
-        case 0, 1:
-            // Memory instructions have one layout for every configuration (spec §2.4).
-            let lo = w.low, hi = w.high
-            let m = MemoryInstruction(
-                deps: deps, memoryTypeBits: UInt8(truncatingIfNeeded: (lo >> 7) & 7),
-                sramBase: UInt32(truncatingIfNeeded: (lo >> 10) & 0xFFFF),
-                dramBase: UInt32(truncatingIfNeeded: (lo >> 26) & 0xFFFF_FFFF),
-                ySize: UInt32(truncatingIfNeeded: hi & 0xFFFF), xSize: UInt32(truncatingIfNeeded: (hi >> 16) & 0xFFFF),
-                xStride: UInt32(truncatingIfNeeded: (hi >> 32) & 0xFFFF),
-                yPad0: UInt32(truncatingIfNeeded: (hi >> 48) & 0xF), yPad1: UInt32(truncatingIfNeeded: (hi >> 52) & 0xF),
-                xPad0: UInt32(truncatingIfNeeded: (hi >> 56) & 0xF), xPad1: UInt32(truncatingIfNeeded: (hi >> 60) & 0xF))
-            return w.opcodeBits == 0 ? .load(m) : .store(m)
-        case 2:
-            let f = gemmFast
-            return .gemm(GemmInstruction(
-                deps: deps, resetReg: f.reset.get(w) != 0, loop: loop(f, w),
-                wgtFactorOut: UInt32(truncatingIfNeeded: f.extra0.get(w)), wgtFactorIn: UInt32(truncatingIfNeeded: f.extra1.get(w))))
-        case 3:
-            return .finish(deps)
-        case 4:
-            let f = aluFast
-            return .alu(AluInstruction(
-                deps: deps, resetReg: f.reset.get(w) != 0, loop: loop(f, w),
-                aluOpcodeBits: UInt8(truncatingIfNeeded: f.extra0.get(w)), useImm: f.extra1.get(w) != 0,
-                imm: Int16(truncatingIfNeeded: f.extra2.get(w))))
-        default:
-            return .undefined(opcode: w.opcodeBits, word: w)
-        }
-    }
-
-    @inline(__always)
-    private func loop(_ f: LoopAccess, _ w: InstructionWord) -> LoopFields {
-        LoopFields(
-            uopBegin: UInt32(truncatingIfNeeded: f.uopBgn.get(w)), uopEnd: UInt32(truncatingIfNeeded: f.uopEnd.get(w)),
-            iterOut: UInt32(truncatingIfNeeded: f.iterOut.get(w)), iterIn: UInt32(truncatingIfNeeded: f.iterIn.get(w)),
-            dstFactorOut: UInt32(truncatingIfNeeded: f.dstOut.get(w)), dstFactorIn: UInt32(truncatingIfNeeded: f.dstIn.get(w)),
-            srcFactorOut: UInt32(truncatingIfNeeded: f.srcOut.get(w)), srcFactorIn: UInt32(truncatingIfNeeded: f.srcIn.get(w)))
-    }
+    public func decode(_ w: InstructionWord) -> Instruction { decoder.decode(w) }
 
     /// Encodes a micro-op to its 32-bit word.
     /// - Throws: `ISAError.fieldOverflow` if an index does not fit its field.
@@ -137,12 +97,7 @@ extension ISALayout {
     }
 
     /// Decodes a 32-bit micro-op word (any pattern).
-    @inlinable
-    public func decode(uop word: UInt32) -> MicroOp {
-        let w = InstructionWord(low: UInt64(word))
-        let f = uop.access
-        return MicroOp(dst: UInt32(f[0].get(w)), src: UInt32(f[1].get(w)), wgt: UInt32(f[2].get(w)))
-    }
+    public func decode(uop word: UInt32) -> MicroOp { decoder.decode(uop: word) }
 }
 
 extension InstructionWord {
@@ -160,5 +115,97 @@ public enum MicroOpBytes {
     public static func word(_ bytes: [UInt8]) -> UInt32? {
         guard bytes.count == 4 else { return nil }
         return UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
+    }
+}
+
+extension InstructionDecoder {
+    /// Decodes a word known to be LOAD or STORE (memory layout, same for every configuration).
+    @inlinable @inline(__always)
+    public func decodeMemory(_ w: InstructionWord) -> MemoryInstruction {
+        let lo = w.low, hi = w.high
+        return MemoryInstruction(
+            deps: DependencyFlags(rawValue: UInt8(truncatingIfNeeded: lo >> 3)),
+            memoryTypeBits: UInt8(truncatingIfNeeded: (lo >> 7) & 7),
+            sramBase: UInt32(truncatingIfNeeded: (lo >> 10) & 0xFFFF),
+            dramBase: UInt32(truncatingIfNeeded: (lo >> 26) & 0xFFFF_FFFF),
+            ySize: UInt32(truncatingIfNeeded: hi & 0xFFFF), xSize: UInt32(truncatingIfNeeded: (hi >> 16) & 0xFFFF),
+            xStride: UInt32(truncatingIfNeeded: (hi >> 32) & 0xFFFF),
+            yPad0: UInt32(truncatingIfNeeded: (hi >> 48) & 0xF), yPad1: UInt32(truncatingIfNeeded: (hi >> 52) & 0xF),
+            xPad0: UInt32(truncatingIfNeeded: (hi >> 56) & 0xF), xPad1: UInt32(truncatingIfNeeded: (hi >> 60) & 0xF))
+    }
+
+    /// The ALU opcode bits of a word known to be ALU.
+    @inlinable @inline(__always)
+    public func aluOpcodeBits(_ w: InstructionWord) -> UInt8 { UInt8(truncatingIfNeeded: alu.extra0.get(w)) }
+
+    /// Decodes a word known to be GEMM.
+    @inlinable @inline(__always)
+    public func decodeGemm(_ w: InstructionWord) -> GemmInstruction {
+        GemmInstruction(
+            deps: DependencyFlags(rawValue: UInt8(truncatingIfNeeded: w.low >> 3)), resetReg: gemm.reset.get(w) != 0,
+            loop: loop(gemm, w),
+            wgtFactorOut: UInt32(truncatingIfNeeded: gemm.extra0.get(w)), wgtFactorIn: UInt32(truncatingIfNeeded: gemm.extra1.get(w)))
+    }
+
+    /// Decodes a word known to be ALU.
+    @inlinable @inline(__always)
+    public func decodeAlu(_ w: InstructionWord) -> AluInstruction {
+        AluInstruction(
+            deps: DependencyFlags(rawValue: UInt8(truncatingIfNeeded: w.low >> 3)), resetReg: alu.reset.get(w) != 0,
+            loop: loop(alu, w), aluOpcodeBits: UInt8(truncatingIfNeeded: alu.extra0.get(w)),
+            useImm: alu.extra1.get(w) != 0, imm: Int16(truncatingIfNeeded: alu.extra2.get(w)))
+    }
+
+    /// Decodes any 128-bit pattern. Undefined opcodes decode as `.undefined`; reserved bits are
+    /// ignored.
+    @inlinable
+    public func decode(_ w: InstructionWord) -> Instruction {
+        let deps = DependencyFlags(rawValue: UInt8(truncatingIfNeeded: w.low >> 3))
+        switch w.opcodeBits {
+        case 0, 1:
+            // Memory instructions have one layout for every configuration (spec §2.4).
+            let lo = w.low, hi = w.high
+            let m = MemoryInstruction(
+                deps: deps, memoryTypeBits: UInt8(truncatingIfNeeded: (lo >> 7) & 7),
+                sramBase: UInt32(truncatingIfNeeded: (lo >> 10) & 0xFFFF),
+                dramBase: UInt32(truncatingIfNeeded: (lo >> 26) & 0xFFFF_FFFF),
+                ySize: UInt32(truncatingIfNeeded: hi & 0xFFFF), xSize: UInt32(truncatingIfNeeded: (hi >> 16) & 0xFFFF),
+                xStride: UInt32(truncatingIfNeeded: (hi >> 32) & 0xFFFF),
+                yPad0: UInt32(truncatingIfNeeded: (hi >> 48) & 0xF), yPad1: UInt32(truncatingIfNeeded: (hi >> 52) & 0xF),
+                xPad0: UInt32(truncatingIfNeeded: (hi >> 56) & 0xF), xPad1: UInt32(truncatingIfNeeded: (hi >> 60) & 0xF))
+            return w.opcodeBits == 0 ? .load(m) : .store(m)
+        case 2:
+            let f = gemm
+            return .gemm(GemmInstruction(
+                deps: deps, resetReg: f.reset.get(w) != 0, loop: loop(f, w),
+                wgtFactorOut: UInt32(truncatingIfNeeded: f.extra0.get(w)), wgtFactorIn: UInt32(truncatingIfNeeded: f.extra1.get(w))))
+        case 3:
+            return .finish(deps)
+        case 4:
+            let f = alu
+            return .alu(AluInstruction(
+                deps: deps, resetReg: f.reset.get(w) != 0, loop: loop(f, w),
+                aluOpcodeBits: UInt8(truncatingIfNeeded: f.extra0.get(w)), useImm: f.extra1.get(w) != 0,
+                imm: Int16(truncatingIfNeeded: f.extra2.get(w))))
+        default:
+            return .undefined(opcode: w.opcodeBits, word: w)
+        }
+    }
+
+    @inlinable @inline(__always)
+    func loop(_ f: LoopAccess, _ w: InstructionWord) -> LoopFields {
+        LoopFields(
+            uopBegin: UInt32(truncatingIfNeeded: f.uopBgn.get(w)), uopEnd: UInt32(truncatingIfNeeded: f.uopEnd.get(w)),
+            iterOut: UInt32(truncatingIfNeeded: f.iterOut.get(w)), iterIn: UInt32(truncatingIfNeeded: f.iterIn.get(w)),
+            dstFactorOut: UInt32(truncatingIfNeeded: f.dstOut.get(w)), dstFactorIn: UInt32(truncatingIfNeeded: f.dstIn.get(w)),
+            srcFactorOut: UInt32(truncatingIfNeeded: f.srcOut.get(w)), srcFactorIn: UInt32(truncatingIfNeeded: f.srcIn.get(w)))
+    }
+
+    /// Decodes a 32-bit micro-op word (any pattern).
+    @inlinable @inline(__always)
+    public func decode(uop word: UInt32) -> MicroOp {
+        let w = InstructionWord(low: UInt64(word))
+        return MicroOp(dst: UInt32(truncatingIfNeeded: uopDst.get(w)), src: UInt32(truncatingIfNeeded: uopSrc.get(w)),
+                       wgt: UInt32(truncatingIfNeeded: uopWgt.get(w)))
     }
 }
