@@ -61,11 +61,14 @@ struct BenchCommand: ParsableCommand {
                     ("digest_ok", .bool(mismatches.isEmpty)),
                 ]))
                 if !json {
-                    print(String(format: "%-32@ %9.3f %8.2f %13.2f %10.1f %13@ %8@  %@",
-                                 name as NSString, median * 1e3, gmac, lanes, minsn,
-                                 (refSeconds.map { String(format: "%.3f", $0 * 1e3) } ?? "-") as NSString,
-                                 (refSeconds.map { String(format: "%.1fx", $0 / median) } ?? "-") as NSString,
-                                 (mismatches.isEmpty ? "ok" : "MISMATCH: " + mismatches.joined(separator: "; ")) as NSString))
+                    func col(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
+                    let ref = refSeconds.map { String(format: "%.3f", $0 * 1e3) } ?? "-"
+                    let speedup = refSeconds.map { String(format: "%.1fx", $0 / median) } ?? "-"
+                    print(name.padding(toLength: 32, withPad: " ", startingAt: 0)
+                        + col(String(format: "%.3f", median * 1e3), 10) + col(String(format: "%.2f", gmac), 9)
+                        + col(String(format: "%.2f", lanes), 14) + col(String(format: "%.1f", minsn), 11)
+                        + col(ref, 14) + col(speedup, 9) + "  "
+                        + (mismatches.isEmpty ? "ok" : "MISMATCH: " + mismatches.joined(separator: "; ")))
                 }
             }
             if json { print(JSONValue.array(rows).serialized(pretty: true)) }

@@ -15,7 +15,10 @@ public struct Disassembler: Sendable {
 
     /// One line for the instruction at `index` (the index is printed first).
     public func line(_ word: InstructionWord, index: Int? = nil) -> String {
-        let prefix = index.map { pad(String($0), 5) + "  " } ?? ""
+        let prefix = index.map { i -> String in
+            let n = String(i)
+            return String(repeating: " ", count: max(0, 5 - n.count)) + n + "  "
+        } ?? ""
         return prefix + describe(layout.decode(word), raw: word)
     }
 
