@@ -150,9 +150,12 @@ public final class Simulator {
     private func fsimRejection(_ w: InstructionWord) -> String? {
         let deps = DependencyFlags(rawValue: UInt8(truncatingIfNeeded: w.low >> 3))
         let memoryType = UInt8(truncatingIfNeeded: (w.low >> 7) & 7)
+        // fsim returns from any LOAD or STORE with x_size == 0 before looking at its type or
+        // padding (the TVM runtime's store no-op is a STORE of type 0), so only flags matter then.
+        let isNoop = (w.high >> 16) & 0xFFFF == 0
         switch w.opcodeBits {
         case 0:
-            guard memoryType <= 5, memoryType != MemoryType.out.rawValue else {
+            guard isNoop || (memoryType <= 5 && memoryType != MemoryType.out.rawValue) else {
                 return "LOAD of memory type \(memoryType) is not defined (types: 0 UOP, 1 WGT, 2 INP, 3 ACC, 5 ACC_8BIT)"
             }
             if (memoryType == MemoryType.inp.rawValue || memoryType == MemoryType.wgt.rawValue)
@@ -160,10 +163,10 @@ public final class Simulator {
                 return "a load-module LOAD carries pop_prev/push_prev flags, which the load module does not have"
             }
         case 1:
-            if memoryType != MemoryType.out.rawValue {
+            if !isNoop && memoryType != MemoryType.out.rawValue {
                 return "STORE of memory type \(memoryType); the reference simulator only stores OUT (4)"
             }
-            if w.high >> 48 != 0 { return "STORE with padding; stores cannot pad" }
+            if !isNoop && w.high >> 48 != 0 { return "STORE with padding; stores cannot pad" }
             if !deps.isDisjoint(with: [.popNext, .pushNext]) {
                 return "a STORE carries pop_next/push_next flags, which the store module does not have"
             }
