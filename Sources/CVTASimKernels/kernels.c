@@ -2,6 +2,7 @@
 #include "vta_sim_kernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -380,7 +381,10 @@ void vta_set_parallelism(int threads) { atomic_store(&parallelism, threads < 1 ?
 static int parallel_enabled(void) {
     int p = atomic_load(&parallelism);
     if (p < 0) {
-        p = sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
+        /* VTA_SIM_THREADS=1 turns splitting off (e.g. to leave a core to other work). */
+        const char *env = getenv("VTA_SIM_THREADS");
+        if (env && *env) p = atoi(env) >= 2 ? 2 : 1;
+        else p = sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
         atomic_store(&parallelism, p);
     }
     return p >= 2;

@@ -154,7 +154,7 @@ public struct MatrixMultiply: Sendable {
                     try queue.loadBuffer2D(biasBuf, elementOffset: j, xSize: bn, ySize: bm, xStride: 0, sramIndex: 0, memory: .acc)
                 } else {
                     let reset = try kernels.kernel(KernelKey(kind: 0, a: bm, b: bn)) { () throws(RuntimeError) in
-                        try UopKernel.gemm(config: config, reset: true) { (r: inout UopKernel.Recorder) throws(RuntimeError) in
+                        try UopKernel.gemm(config: config, reset: true) { r in
                             try r.loop(extent: bm, dstFactor: bn, srcFactor: 0)
                             for c in 0..<bn { try r.push(dst: c, src: 0, wgt: 0) }
                         }
@@ -172,7 +172,7 @@ public struct MatrixMultiply: Sendable {
                     try queue.depPush(from: .load, to: .compute)
                     try queue.depPop(from: .load, to: .compute)
                     let gemm = try kernels.kernel(KernelKey(kind: 1, a: bm, b: bn, c: bk, d: slot)) { () throws(RuntimeError) in
-                        try UopKernel.gemm(config: config) { (r: inout UopKernel.Recorder) throws(RuntimeError) in
+                        try UopKernel.gemm(config: config) { r in
                             try r.loop(extent: bm, dstFactor: bn, srcFactor: bk, wgtFactor: 0)
                             try r.loop(extent: bk, dstFactor: 0, srcFactor: 1, wgtFactor: 1)
                             for c in 0..<bn { try r.push(dst: c, src: slot * inpSlot, wgt: slot * wgtSlot + c * bk) }
@@ -190,7 +190,7 @@ public struct MatrixMultiply: Sendable {
                 ops.append((.min, Int16(clip.upperBound)))
                 for (op, imm) in ops {
                     let alu = try kernels.kernel(KernelKey(kind: 2 + Int(op.rawValue), a: bm, b: bn, c: Int(imm))) { () throws(RuntimeError) in
-                        try UopKernel.alu(config: config, op, immediate: imm) { (r: inout UopKernel.Recorder) throws(RuntimeError) in
+                        try UopKernel.alu(config: config, op, immediate: imm) { r in
                             try r.loop(extent: bm, dstFactor: bn, srcFactor: bn)
                             for c in 0..<bn { try r.push(dst: c, src: c) }
                         }

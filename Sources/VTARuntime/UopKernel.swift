@@ -34,17 +34,21 @@ public final class UopKernel: Sendable {
     /// Records a GEMM kernel.
     /// - Parameter reset: zero the accumulator rows instead of accumulating.
     public static func gemm(config: HardwareConfig, reset: Bool = false,
-                            _ body: (inout Recorder) throws(RuntimeError) -> Void) throws(RuntimeError) -> UopKernel {
-        var r = Recorder(config: config, mode: .gemm(reset: reset))
-        try body(&r)
-        return try r.finish()
+                            _ body: (inout Recorder) throws -> Void) throws(RuntimeError) -> UopKernel {
+        try record(Recorder(config: config, mode: .gemm(reset: reset)), body)
     }
 
     /// Records an ALU kernel. `immediate` nil means the second operand is the source row.
     public static func alu(config: HardwareConfig, _ op: AluOpcode, immediate: Int16? = nil,
-                           _ body: (inout Recorder) throws(RuntimeError) -> Void) throws(RuntimeError) -> UopKernel {
-        var r = Recorder(config: config, mode: .alu(op, immediate: immediate))
-        try body(&r)
+                           _ body: (inout Recorder) throws -> Void) throws(RuntimeError) -> UopKernel {
+        try record(Recorder(config: config, mode: .alu(op, immediate: immediate)), body)
+    }
+
+    /// Runs a recording body; the recorder's own errors pass through, anything else the body
+    /// throws is reported as a kernel error.
+    private static func record(_ recorder: Recorder, _ body: (inout Recorder) throws -> Void) throws(RuntimeError) -> UopKernel {
+        var r = recorder
+        do { try body(&r) } catch let e as RuntimeError { throw e } catch { throw .kernel("recording failed: \(error)") }
         return try r.finish()
     }
 

@@ -156,3 +156,38 @@ struct ConformanceCommand: ParsableCommand {
         if failed > 0 { throw ExitCode(1) }
     }
 }
+
+/// `vtactl verify`: the daemon's pre-flight check, from the command line.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a program as the daemon does before running it (buffers, SRAM bounds, tokens, FINISH).",
+        discussion: "Every LOAD/STORE must stay inside the program's own allocations (STOREs only in 'output' buffers). Exit status 1 if rejected.")
+
+    @Argument(help: "Program file (conformance format).") var program: String
+    @Flag(name: .long, help: "Print the result as JSON.") var json = false
+
+    func run() throws {
+        let p = try loadProgram(program)
+        let regions = p.allocations.filter { $0.role != .insn }.map {
+            DRAMRegion(start: $0.physicalAddress, size: UInt64($0.size), writable: $0.role == .output, label: $0.name)
+        }
+        do {
+            let s = try ProgramVerifier(config: p.config).verify(p.instructions, regions: regions)
+            if json {
+                print(JSONValue.object([("ok", .bool(true)), ("instructions", .int(Int64(s.instructions))),
+                                        ("load", .int(Int64(s.load))), ("compute", .int(Int64(s.compute))),
+                                        ("store", .int(Int64(s.store)))]).serialized(pretty: true))
+            } else {
+                print("ok: \(p.name): \(s.instructions) instructions (load \(s.load), compute \(s.compute), store \(s.store)) are safe to run")
+            }
+        } catch {
+            if json {
+                print(JSONValue.object([("ok", .bool(false)), ("instruction", error.instruction.map { .int(Int64($0)) } ?? .null),
+                                        ("reason", .string(error.reason))]).serialized(pretty: true))
+                throw ExitCode(1)
+            }
+            throw CLIError("\(program): rejected: \(error.description)")
+        }
+    }
+}
