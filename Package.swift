@@ -9,10 +9,13 @@ let package = Package(
         .library(name: "VTA", targets: ["VTA"]),
         .library(name: "VTASimulator", targets: ["VTASimulator"]),
         .library(name: "VTARuntime", targets: ["VTARuntime"]),
+        .library(name: "VTAClient", targets: ["VTAClient"]),
         .executable(name: "vtactl", targets: ["vtactl"]),
+        .executable(name: "vtad", targets: ["vtad"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // Core: configuration, ISA, Device protocol. Pure Swift, no OS calls.
@@ -24,11 +27,34 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O3"])]
         ),
         .target(name: "VTASimulator", dependencies: ["VTA", "CVTASimKernels"], path: "Sources/VTASimulator"),
-        .target(name: "VTARuntime", dependencies: ["VTA", "VTASimulator"], path: "Sources/VTARuntime"),
+        // Linux calls Swift's Glibc overlay hides (fd passing, memfd, peer credentials, sd_notify).
+        .target(
+            name: "CVTAKernel",
+            path: "kernel-interface/CVTAKernel",
+            sources: ["vta_kernel.c"],
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // The daemon's wire protocol: one file defines every message.
+        .target(name: "VTAProtocol", dependencies: ["CVTAKernel"], path: "Sources/VTAProtocol"),
+        // The daemon core: sessions, verification, scheduling, metrics, systemd.
+        .target(
+            name: "VTAService",
+            dependencies: ["VTA", "VTASimulator", "VTAProtocol", "CVTAKernel", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/VTAService"
+        ),
+        // Client side of the daemon: RemoteDevice.
+        .target(name: "VTAClient", dependencies: ["VTA", "VTAProtocol", "CVTAKernel"], path: "Sources/VTAClient"),
+        .target(name: "VTARuntime", dependencies: ["VTA", "VTASimulator", "VTAClient"], path: "Sources/VTARuntime"),
+        .executableTarget(
+            name: "vtad",
+            dependencies: ["VTA", "VTASimulator", "VTAService", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Sources/vtad"
+        ),
         .executableTarget(
             name: "vtactl",
             dependencies: [
-                "VTA", "VTASimulator", "VTARuntime",
+                "VTA", "VTASimulator", "VTARuntime", "VTAClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/vtactl"
@@ -37,6 +63,11 @@ let package = Package(
         .testTarget(name: "VTASimulatorTests", dependencies: ["VTA", "VTASimulator"], path: "Tests/VTASimulatorTests"),
         .testTarget(name: "VTARuntimeTests", dependencies: ["VTA", "VTASimulator", "VTARuntime"], path: "Tests/VTARuntimeTests"),
         .testTarget(name: "VTACtlTests", dependencies: ["VTA", "vtactl"], path: "Tests/VTACtlTests"),
+        .testTarget(
+            name: "VTADaemonTests",
+            dependencies: ["VTA", "VTAProtocol", "VTAClient", "VTARuntime", "VTASimulator", "CVTAKernel", "vtad", "vtactl"],
+            path: "Tests/VTADaemonTests"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

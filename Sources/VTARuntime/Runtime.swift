@@ -1,4 +1,5 @@
 import VTA
+import VTAClient
 import VTASimulator
 
 /// Which accelerator a `Runtime` drives.
@@ -8,6 +9,8 @@ public enum Backend: Sendable, Hashable {
     case auto
     /// The in-process simulator; `nil` profile = the target's default.
     case simulator(profile: SimulatorProfile? = nil)
+    /// The vtad daemon on a Unix socket (the device's configuration comes from the daemon).
+    case daemon(socket: String = Runtime.defaultSocket)
 }
 
 /// Entry point for Swift programs: opens a device and hands out buffers and command queues.
@@ -23,11 +26,27 @@ public final class Runtime: Sendable {
     /// Wraps an existing device (any backend).
     public init(device: any Device) { self.device = device }
 
+    /// Where vtad listens by default (`VTA_SOCKET` overrides it).
+    public static let defaultSocket = "/run/vta/vtad.sock"
+
     /// Opens a backend for a configuration (default: the stock `1x16_i8w8a32_15_15_18_17`).
+    /// With `.daemon`, the daemon's device decides the configuration; `config` must match it.
     public static func open(_ backend: Backend = .auto, config: HardwareConfig = .standard) throws(RuntimeError) -> Runtime {
         switch backend {
         case .auto:
+            // A daemon that is listening wins over the in-process simulator.
+            if let d = try? RemoteDevice(socketPath: defaultSocket), d.config.sameHardware(as: config) {
+                return Runtime(device: d)
+            }
             return try open(.simulator(profile: nil), config: config)
+        case .daemon(let socket):
+            let d: RemoteDevice
+            do { d = try RemoteDevice(socketPath: socket) } catch { throw .backendUnavailable("daemon: \(error.description)") }
+            guard d.config.sameHardware(as: config) else {
+                let diff = config.differences(from: d.config, includeTarget: false).map { "\($0.key): expected \($0.mine), daemon has \($0.theirs)" }
+                throw .backendUnavailable("the daemon's accelerator does not match the requested configuration: " + diff.joined(separator: "; "))
+            }
+            return Runtime(device: d)
         case .simulator(let profile):
             do { return Runtime(device: try SimulatorDevice(config: config, profile: profile)) } catch {
                 throw .backendUnavailable("simulator: \(error.description)")

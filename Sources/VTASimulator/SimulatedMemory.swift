@@ -42,9 +42,14 @@ public final class SimulatedMemory: Sendable {
     struct Block {
         let firstPage: Int
         let pages: Int
-        let base: UnsafeMutableRawPointer
+        /// Host memory behind the block; nil once an adopted mapping was released.
+        var base: UnsafeMutableRawPointer?
         var live: Bool
         var requestedBytes: Int
+        /// Bytes the host memory provides (an adopted mapping may be smaller than the pages).
+        var accessibleBytes: Int
+        /// Memory owned by someone else (e.g. a client's shared mapping in the daemon).
+        var external: Bool
     }
 
     struct State {
@@ -59,40 +64,77 @@ public final class SimulatedMemory: Sendable {
     public init() {}
 
     deinit {
-        state.withLock { s in for b in s.blocks { Glibc.free(b.base) } }
+        state.withLock { s in for b in s.blocks where !b.external { Glibc.free(b.base) } }
     }
 
     /// Allocates `bytes` of simulated DRAM. Returns the physical address and the host pointer.
     public func allocate(bytes: Int) throws(SimulatedMemoryError) -> (physical: UInt64, pointer: UnsafeMutableRawPointer) {
+        try place(bytes: bytes, external: nil)
+    }
+
+    /// Gives `bytes` of memory that the caller owns (and keeps mapped until `free`) a physical
+    /// address, so the simulator reads and writes it in place. Used by the daemon to run on
+    /// buffers shared with clients.
+    public func adopt(_ pointer: UnsafeMutableRawPointer, bytes: Int) throws(SimulatedMemoryError) -> UInt64 {
+        try place(bytes: bytes, external: pointer).physical
+    }
+
+    private func place(bytes: Int, external: UnsafeMutableRawPointer?) throws(SimulatedMemoryError) -> (physical: UInt64, pointer: UnsafeMutableRawPointer) {
         guard bytes > 0, bytes <= 1 << 32 else { throw .invalidSize(bytes) }
         let pages = (bytes + Self.pageBytes - 1) / Self.pageBytes
-        let result: Result<(UInt64, UnsafeMutableRawPointer), SimulatedMemoryError> = state.withLock { s in
+        // Pointers cross the lock as integers: the caller's memory is not the lock's state.
+        let externalBits = external.map { UInt(bitPattern: $0) }
+        let result: Result<(UInt64, UInt), SimulatedMemoryError> = state.withLock { s in
+            let external = externalBits.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
             // Smallest freed block with enough pages (reference: multimap lower_bound on page count).
             var best: Int?
             for (i, b) in s.blocks.enumerated() where !b.live && b.pages >= pages {
                 if best == nil || b.pages < s.blocks[best!].pages { best = i }
             }
             if let i = best {
-                s.blocks[i].live = true
-                s.blocks[i].requestedBytes = bytes
-                s.liveBytes += s.blocks[i].pages * Self.pageBytes
-                return .success((UInt64(s.blocks[i].firstPage + 1) * UInt64(Self.pageBytes), s.blocks[i].base))
+                var b = s.blocks[i]
+                if let external {
+                    if !b.external, let old = b.base { Glibc.free(old) }
+                    b.base = external
+                    b.accessibleBytes = bytes
+                    b.external = true
+                } else if b.external || b.base == nil {
+                    var raw: UnsafeMutableRawPointer?
+                    guard posix_memalign(&raw, Self.pageBytes, b.pages * Self.pageBytes) == 0, let fresh = raw else {
+                        return .failure(.hostAllocationFailed(b.pages * Self.pageBytes))
+                    }
+                    b.base = fresh
+                    b.accessibleBytes = b.pages * Self.pageBytes
+                    b.external = false
+                }
+                b.live = true
+                b.requestedBytes = bytes
+                s.blocks[i] = b
+                s.liveBytes += b.pages * Self.pageBytes
+                return .success((UInt64(b.firstPage + 1) * UInt64(Self.pageBytes), UInt(bitPattern: b.base!)))
             }
             guard s.pageOwner.count + pages <= Self.maxPages else {
                 return .failure(.outOfAddressSpace(requested: bytes, pagesInUse: s.pageOwner.count))
             }
-            var raw: UnsafeMutableRawPointer?
-            guard posix_memalign(&raw, Self.pageBytes, pages * Self.pageBytes) == 0, let base = raw else {
-                return .failure(.hostAllocationFailed(pages * Self.pageBytes))
+            let base: UnsafeMutableRawPointer
+            if let external {
+                base = external
+            } else {
+                var raw: UnsafeMutableRawPointer?
+                guard posix_memalign(&raw, Self.pageBytes, pages * Self.pageBytes) == 0, let fresh = raw else {
+                    return .failure(.hostAllocationFailed(pages * Self.pageBytes))
+                }
+                base = fresh
             }
             let first = s.pageOwner.count
-            s.blocks.append(Block(firstPage: first, pages: pages, base: base, live: true, requestedBytes: bytes))
+            s.blocks.append(Block(firstPage: first, pages: pages, base: base, live: true, requestedBytes: bytes,
+                                  accessibleBytes: external == nil ? pages * Self.pageBytes : bytes, external: external != nil))
             s.pageOwner.append(contentsOf: repeatElement(Int32(s.blocks.count - 1), count: pages))
             s.liveBytes += pages * Self.pageBytes
-            return .success((UInt64(first + 1) * UInt64(Self.pageBytes), base))
+            return .success((UInt64(first + 1) * UInt64(Self.pageBytes), UInt(bitPattern: base)))
         }
         switch result {
-        case .success(let r): return (r.0, r.1)
+        case .success(let r): return (r.0, UnsafeMutableRawPointer(bitPattern: r.1)!)
         case .failure(let e): throw e
         }
     }
@@ -103,6 +145,7 @@ public final class SimulatedMemory: Sendable {
             guard let i = Self.blockIndex(s, physical), s.blocks[i].live,
                   UInt64(s.blocks[i].firstPage + 1) * UInt64(Self.pageBytes) == physical else { return false }
             s.blocks[i].live = false
+            if s.blocks[i].external { s.blocks[i].base = nil }  // the owner unmaps it
             s.liveBytes -= s.blocks[i].pages * Self.pageBytes
             return true
         }
@@ -142,10 +185,10 @@ struct MemoryView {
         let page = physical / pageBytes - 1
         guard page < UInt64(pageOwner.count) else { return nil }
         let b = blocks[Int(pageOwner[Int(page)])]
-        guard b.live else { return nil }
+        guard b.live, let host = b.base else { return nil }
         let start = UInt64(b.firstPage + 1) * pageBytes
-        let end = start + UInt64(b.pages) * pageBytes
+        let end = start + UInt64(b.accessibleBytes)
         guard physical + UInt64(length) <= end else { return nil }
-        return b.base + Int(physical - start)
+        return host + Int(physical - start)
     }
 }

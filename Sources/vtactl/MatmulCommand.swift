@@ -21,7 +21,8 @@ struct MatmulCommand: ParsableCommand {
     @Option(name: .long, help: "Arithmetic right shift of the int32 sums (0...31).") var shift = 0
     @Option(name: .long, parsing: .unconditional, help: "Saturation bounds LO,HI within -128..127 (default -128,127).") var clip: String?
     @Option(name: .customLong("out"), help: "Where to write C (M x N int8 .npy).") var outPath: String
-    @Option(name: .long, help: "Backend: sim.") var backend = "sim"
+    @Option(name: .long, help: "Backend: sim or daemon.") var backend = "sim"
+    @OptionGroup var socket: SocketOption
     @Option(name: .long, help: "Simulator profile: fsim or hardware (default: by target).") var profile: SimulatorProfile?
     @OptionGroup var configOptions: ConfigOptions
     @Flag(name: .long, help: "Also compute C on the CPU and fail if any value differs.") var check = false
@@ -29,8 +30,8 @@ struct MatmulCommand: ParsableCommand {
 
     func run() throws {
         let config = try configOptions.load()
-        guard backend == "sim" else {
-            throw CLIError("backend \"\(backend)\" is not available in this build; use --backend sim")
+        guard backend == "sim" || backend == "daemon" else {
+            throw CLIError("unknown backend \"\(backend)\"; use sim or daemon (fpga comes with the board backend)")
         }
         let a = try loadMatrix(aPath, name: "A")
         let b = try loadMatrix(bPath, name: "B")
@@ -57,7 +58,16 @@ struct MatmulCommand: ParsableCommand {
         let mm: MatrixMultiply
         do { mm = try MatrixMultiply(m: a.rows, k: a.cols, n: b.rows, shift: shift, clip: clipRange) } catch { throw CLIError("\(error)") }
         let runtime: Runtime
-        do { runtime = try Runtime.open(.simulator(profile: profile), config: config) } catch { throw CLIError("\(error)") }
+        if backend == "daemon" {
+            // The daemon's device decides the configuration unless one was given explicitly.
+            let device = try socket.connect()
+            if (configOptions.config != nil || configOptions.target != nil) && !device.config.sameHardware(as: config) {
+                throw CLIError("the daemon runs \(device.config.bitstreamName), not the requested \(config.bitstreamName)")
+            }
+            runtime = Runtime(device: device)
+        } else {
+            do { runtime = try Runtime.open(.simulator(profile: profile), config: config) } catch { throw CLIError("\(error)") }
+        }
         let result: MatrixMultiply.Result
         do { result = try mm.run(on: runtime, a: a.values, b: b.values, bias: bias) } catch { throw CLIError("\(error)") }
         let bytes = NPY.write(NPYArray(shape: [a.rows, b.rows], values: .int8(result.c)))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VTA
+import VTARuntime
 import VTASimulator
 
 extension SimulatorProfile: ExpressibleByArgument {}
@@ -79,17 +80,49 @@ struct SimCommand: ParsableCommand {
     }
 }
 
-/// `vtactl run` (the simulator backend for now; boards and the daemon plug in here).
+/// `vtactl run`: a program file on the simulator (default) or through the daemon.
 struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a program file on a backend.")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a program file on a backend (sim or daemon).")
     @OptionGroup var options: RunOptions
-    @Option(name: .long, help: "Backend: sim.") var backend: String = "sim"
+    @Option(name: .long, help: "Backend: sim or daemon.") var backend: String = "sim"
+    @OptionGroup var socket: SocketOption
 
     func run() throws {
-        guard backend == "sim" else {
-            throw CLIError("backend \"\(backend)\" is not available in this build; use --backend sim")
+        switch backend {
+        case "sim": try runOnSimulator(options)
+        case "daemon": try runOnDaemon()
+        default: throw CLIError("unknown backend \"\(backend)\"; use sim or daemon (fpga comes with the board backend)")
         }
-        try runOnSimulator(options)
+    }
+
+    private func runOnDaemon() throws {
+        let program = try loadProgram(options.program)
+        let device = try socket.connect()
+        let outcome: ProgramExecution.Outcome
+        do {
+            outcome = try ProgramExecution.run(program, on: device, hardwareExpectations: device.name.contains("hardware") || options.profile == .hardware)
+        } catch { throw CLIError("\(options.program): \(error)") }
+        if options.json {
+            var after: [JSONValue] = []
+            for seg in program.allocations where seg.role == .output {
+                after.append(.object([
+                    ("name", .string(seg.name)), ("phys_addr", .int(Int64(seg.physicalAddress))),
+                    ("size", .int(Int64(seg.size))), ("hex", .string(Hex.encode(outcome.buffers[seg.name] ?? []))),
+                ]))
+            }
+            print(JSONValue.object([("after", .array(after)), ("profiler", outcome.report.counters.json)]).serialized(pretty: true))
+        } else {
+            print("program:      \(program.name) on \(device.name)")
+            for (name, value) in zip(ProfilerCounters.names, outcome.report.counters.values) {
+                print("  \(name.padding(toLength: 17, withPad: " ", startingAt: 0)) \(value)")
+            }
+            print(String(format: "time:         %.3f ms on the device", Double(outcome.report.elapsedNanoseconds) / 1e6))
+            if options.check { print(outcome.mismatches.isEmpty ? "check:        outputs match the expectations" : "check:        MISMATCH") }
+        }
+        if options.check && !outcome.mismatches.isEmpty {
+            for m in outcome.mismatches { printError("mismatch: \(m)") }
+            throw ExitCode(1)
+        }
     }
 }
 

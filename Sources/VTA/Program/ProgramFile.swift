@@ -174,3 +174,31 @@ public struct ProgramFile: Sendable {
         return expected
     }
 }
+
+extension ProgramFile {
+    /// The instructions with every LOAD/STORE `dram_base` moved from the program's allocation
+    /// addresses to `newAddresses` (by buffer name), for running on a device that hands out its
+    /// own addresses (a board, the daemon).
+    public func relocatedInstructions(to newAddresses: [String: UInt64]) throws(FormatError) -> [InstructionWord] {
+        let buffers = allocations.filter { $0.role != .insn }
+        var out = instructions
+        for (i, w) in instructions.enumerated() where w.opcodeBits <= 1 {
+            var m = config.isa.decoder.decodeMemory(w)
+            guard m.xSize > 0, let type = m.memoryType else { continue }
+            let e = UInt64(config.dramElementBytes(type))
+            let address = UInt64(m.dramBase) * e
+            guard let seg = buffers.first(where: { address >= $0.physicalAddress && address < $0.physicalAddress + UInt64($0.size) }) else {
+                throw FormatError("instruction \(i) addresses 0x\(String(address, radix: 16)), which is in none of the program's buffers")
+            }
+            guard let target = newAddresses[seg.name] else { throw FormatError("no new address for buffer \(seg.name)") }
+            let moved = target + (address - seg.physicalAddress)
+            guard moved % e == 0, moved / e <= UInt64(UInt32.max) else {
+                throw FormatError("instruction \(i): buffer \(seg.name) at 0x\(String(target, radix: 16)) is not addressable in \(e)-byte elements")
+            }
+            m.dramBase = UInt32(moved / e)
+            let insn: Instruction = w.opcodeBits == 0 ? .load(m) : .store(m)
+            do { out[i] = try config.isa.encode(insn) } catch { throw FormatError("instruction \(i): \(error)") }
+        }
+        return out
+    }
+}

@@ -1,0 +1,531 @@
+import CVTAKernel
+import Logging
+import Synchronization
+import VTA
+import VTAProtocol
+import VTASimulator
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// vtad: owns the accelerator and serves many local clients over a SOCK_SEQPACKET socket.
+///
+/// Two threads: the I/O thread polls the listening socket, every client, a signalfd and an
+/// eventfd, and does all protocol work (nothing in it blocks on the device); the device thread
+/// is the accelerator's only owner and runs verified jobs from the scheduler, scrubbing the
+/// SRAMs whenever the tenant changes. A watchdog thread pings systemd only while the device
+/// thread is responsive.
+public final class Daemon: @unchecked Sendable {
+    // @unchecked: `sessions`, `listener` and the shutdown flags belong to the I/O thread; the
+    // scheduler and statistics have their own locks; the device is internally synchronised.
+    public let configuration: DaemonConfiguration
+    let device: SimulatorDevice
+    let verifier: ProgramVerifier
+    let logger: Logger
+    let notifier: SystemdNotifier
+    let scheduler: Scheduler
+    let environment: [String: String]
+
+    private var listener: Int32 = -1
+    private var ownsSocketFile = false
+    private let wakeFD: Int32
+    private var signalFD: Int32 = -1
+    private var sessions: [Int32: Session] = [:]
+    /// Buffers of disconnected clients whose job was still running.
+    private var orphanedBuffers: [UInt64: [SharedBuffer]] = [:]
+    private let completions = Mutex<[(session: UInt64, result: JobResult)]>([])
+    let stats = Mutex(Statistics())
+    private var nextSessionID: UInt64 = 1
+    private let nextJobID = Atomic<UInt64>(1)
+    private let heartbeat = Atomic<Int64>(0)
+    private let startTime = ContinuousClock.now
+    private var shuttingDown = false
+    private let deviceThreadDone = Atomic<Bool>(false)
+
+    struct Statistics {
+        var jobsDone = 0, jobsFailed = 0, jobsRejected = 0, jobsCancelled = 0
+        var connectionsRefused = 0, connectionsTotal = 0
+        var deviceNanoseconds: UInt64 = 0
+        var instructions: UInt64 = 0
+        var counters = ProfilerCounters()
+    }
+
+    final class Session {
+        let id: UInt64
+        let socket: PacketSocket
+        let pid: Int32, uid: UInt32, gid: UInt32
+        var hello = false
+        var buffers: [UInt32: SharedBuffer] = [:]
+        var nextHandle: UInt32 = 1
+        var bufferBytes = 0
+
+        init(id: UInt64, socket: PacketSocket, pid: Int32, uid: UInt32, gid: UInt32) {
+            self.id = id
+            self.socket = socket
+            self.pid = pid
+            self.uid = uid
+            self.gid = gid
+        }
+
+        var regions: [DRAMRegion] {
+            buffers.values.map { DRAMRegion(start: $0.deviceAddress, size: UInt64($0.size), writable: true, label: "buffer \($0.handle)") }
+        }
+    }
+
+    public init(configuration: DaemonConfiguration, environment: [String: String], logger: Logger) throws(DaemonError) {
+        self.configuration = configuration
+        self.environment = environment
+        self.logger = logger
+        switch configuration.backend {
+        case "auto", "sim":
+            do { device = try SimulatorDevice(config: configuration.hardware, profile: configuration.profile) } catch {
+                throw .startup("simulator: \(error)")
+            }
+        default:
+            throw .startup("backend \"\(configuration.backend)\" is not available in this build (use auto or sim)")
+        }
+        verifier = ProgramVerifier(config: configuration.hardware)
+        notifier = SystemdNotifier(environment: environment)
+        scheduler = Scheduler(maxQueuedPerClient: Int(configuration.limits.maxQueuedJobs))
+        wakeFD = vta_eventfd()
+        guard wakeFD >= 0 else { throw .startup("eventfd: \(String(cString: strerror(errno)))") }
+    }
+
+    // MARK: - Life cycle
+
+    /// Serves until SIGTERM/SIGINT, then drains in-flight jobs and returns.
+    public func run() throws(DaemonError) {
+        signalFD = vta_termination_signalfd()
+        guard signalFD >= 0 else { throw .startup("signalfd: \(String(cString: strerror(errno)))") }
+        if let fd = SystemdNotifier.activationSocket(environment: environment) {
+            guard vta_is_seqpacket(fd) != 0 else { throw .startup("the socket passed by systemd (fd 3) is not SOCK_SEQPACKET; set SocketType=sequential-packet... use ListenSequentialPacket=") }
+            listener = fd
+            logger.info("using the socket passed by systemd", metadata: ["fd": "\(fd)"])
+        } else {
+            let fd = vta_unix_listen(configuration.socketPath, 64, configuration.socketMode)
+            guard fd >= 0 else {
+                throw .startup("cannot listen on \(configuration.socketPath): \(String(cString: strerror(errno))) (does its directory exist and is it writable?)")
+            }
+            listener = fd
+            ownsSocketFile = true
+        }
+        let deviceThread = startThread { [self] in deviceLoop() }
+        var watchdogThread: pthread_t?
+        if let interval = SystemdNotifier.watchdogInterval(environment: environment) {
+            watchdogThread = startThread { [self] in watchdogLoop(interval: interval) }
+        }
+        logger.info("vtad ready", metadata: ["device": "\(device.name)", "socket": "\(ownsSocketFile ? configuration.socketPath : "fd 3")"])
+        notifier.notify("READY=1\nSTATUS=serving on \(device.name)")
+        writeMetricsFile()
+        ioLoop()
+        // Drained: the device thread has finished every queued job and exited.
+        pthread_join(deviceThread, nil)
+        deliverCompletions()
+        for s in Array(sessions.values) { closeSession(s, reason: "daemon stopping") }
+        if ownsSocketFile { unlink(configuration.socketPath) }
+        close(listener)
+        _ = watchdogThread
+        logger.info("vtad stopped")
+    }
+
+    private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
+        final class Box: @unchecked Sendable { let f: @Sendable () -> Void; init(_ f: @escaping @Sendable () -> Void) { self.f = f } }
+        var t = pthread_t()
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        pthread_create(&t, nil, { arg in
+            let b = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+            b.f()
+            return nil
+        }, box)
+        return t
+    }
+
+    // MARK: - I/O thread
+
+    private func ioLoop() {
+        while true {
+            var fds: [pollfd] = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+            let listenerIndex: Int? = shuttingDown ? nil : fds.count
+            if !shuttingDown { fds.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
+            let clientStart = fds.count
+            let clientFDs = Array(sessions.keys)
+            for fd in clientFDs { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            let r = poll(&fds, nfds_t(fds.count), shuttingDown ? 100 : 1000)
+            if r < 0 && errno != EINTR { logger.error("poll failed: \(String(cString: strerror(errno)))"); break }
+            if fds[0].revents != 0 {
+                let sig = vta_read_signal(signalFD)
+                if sig != 0 && !shuttingDown { beginShutdown(signal: sig) }
+            }
+            if fds[1].revents != 0 {
+                var v: UInt64 = 0
+                _ = read(wakeFD, &v, 8)
+                deliverCompletions()
+            }
+            if let li = listenerIndex, fds[li].revents & Int16(POLLIN) != 0 { acceptClient() }
+            for (i, fd) in clientFDs.enumerated() where fds[clientStart + i].revents != 0 {
+                guard let s = sessions[fd] else { continue }
+                serve(s, events: fds[clientStart + i].revents)
+            }
+            if shuttingDown && deviceThreadDone.load(ordering: .acquiring) { break }
+        }
+    }
+
+    private func beginShutdown(signal: Int32) {
+        shuttingDown = true
+        logger.notice("signal \(signal): stopping; draining \(scheduler.depth) job(s)")
+        notifier.notify("STOPPING=1\nSTATUS=draining jobs")
+        scheduler.stop()
+    }
+
+    private func acceptClient() {
+        let fd = vta_accept(listener, 0)
+        guard fd >= 0 else { return }
+        var pid: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
+        guard vta_peer_credentials(fd, &pid, &uid, &gid) == 0 else { close(fd); return }
+        let socket = PacketSocket(fd: fd)
+        // A client that stops reading must not stall the daemon.
+        var tv = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let allowed = (configuration.allowedUIDs.isEmpty && configuration.allowedGIDs.isEmpty)
+            || configuration.allowedUIDs.contains(uid) || configuration.allowedGIDs.contains(gid) || uid == 0
+        if !allowed {
+            logger.warning("refused connection", metadata: ["pid": "\(pid)", "uid": "\(uid)", "gid": "\(gid)"])
+            stats.withLock { $0.connectionsRefused += 1 }
+            sendError(socket, requestID: 0, .permissionDenied, "uid \(uid) / gid \(gid) is not allowed to use this daemon (see allow_uids / allow_gids)")
+            return
+        }
+        let session = Session(id: nextSessionID, socket: socket, pid: pid, uid: uid, gid: gid)
+        nextSessionID += 1
+        sessions[fd] = session
+        stats.withLock { $0.connectionsTotal += 1 }
+        logger.debug("client connected", metadata: ["session": "\(session.id)", "pid": "\(pid)", "uid": "\(uid)"])
+    }
+
+    private func sendError(_ socket: PacketSocket, requestID: UInt32, _ code: ErrorCode, _ message: String) {
+        var w = MessageWriter(type: .error, requestID: requestID)
+        w.u32(code.rawValue)
+        w.u32(0)
+        w.text(message)
+        try? socket.send(w.finish())
+    }
+
+    private func serve(_ s: Session, events: Int16) {
+        let message: (bytes: [UInt8], fds: [Int32])?
+        do { message = try s.socket.receive() } catch {
+            sendError(s.socket, requestID: 0, error.code, error.message)
+            if error.code != .malformed { closeSession(s, reason: error.message) }
+            return
+        }
+        guard let (bytes, fds) = message else { closeSession(s, reason: "disconnected"); return }
+        if !fds.isEmpty {
+            // No request carries descriptors.
+            for f in fds { close(f) }
+            sendError(s.socket, requestID: 0, .malformed, "requests must not carry file descriptors")
+            return
+        }
+        var reader: MessageReader
+        do { reader = try MessageReader(bytes) } catch {
+            sendError(s.socket, requestID: 0, error.code, error.message)
+            return
+        }
+        let id = reader.header.requestID
+        do {
+            try handle(s, &reader)
+        } catch let e as ProtocolError {
+            sendError(s.socket, requestID: id, e.code, e.message)
+        } catch {
+            sendError(s.socket, requestID: id, .deviceFailure, "\(error)")
+        }
+    }
+
+    private func reply(_ s: Session, _ w: MessageWriter, fds: [Int32] = []) {
+        do { try s.socket.send(w.finish(), fds: fds) } catch { closeSession(s, reason: "send failed: \(error.message)") }
+    }
+
+    private func handle(_ s: Session, _ r: inout MessageReader) throws {
+        let id = r.header.requestID
+        guard let type = r.messageType else { throw ProtocolError(.unknownType, "unknown message type \(r.header.type)") }
+        if type != .hello && !s.hello { throw ProtocolError(.notReady, "send HELLO first") }
+        let limits = configuration.limits
+        switch type {
+        case .hello:
+            _ = try r.u32()
+            try r.reserved32()
+            try r.end()
+            s.hello = true
+            var w = MessageWriter(type: .helloReply, requestID: id)
+            w.u32(WireProtocol.daemonVersion)
+            w.u32(limits.maxBuffers)
+            w.u64(limits.maxBufferBytes)
+            w.u32(limits.maxJobInstructions)
+            w.u32(limits.maxQueuedJobs)
+            w.text(device.config.json.serialized())
+            reply(s, w)
+        case .alloc:
+            let size = try r.u64()
+            let alignment = try r.u32()
+            try r.reserved32()
+            try r.end()
+            guard size > 0, size <= limits.maxBufferBytes else {
+                throw ProtocolError(.limitExceeded, "buffer size \(size) is outside 1...\(limits.maxBufferBytes)")
+            }
+            guard alignment == 0 || (alignment <= 4096 && alignment & (alignment - 1) == 0) else {
+                throw ProtocolError(.malformed, "alignment \(alignment) is not 0 or a power of two up to 4096")
+            }
+            guard s.buffers.count < Int(limits.maxBuffers) else {
+                throw ProtocolError(.limitExceeded, "this client already has \(s.buffers.count) buffers (limit \(limits.maxBuffers))")
+            }
+            let handle = s.nextHandle
+            s.nextHandle &+= 1
+            let b = try SharedBuffer(handle: handle, size: Int(size), memory: device.memory)
+            s.buffers[handle] = b
+            s.bufferBytes += b.size
+            var w = MessageWriter(type: .allocReply, requestID: id)
+            w.u32(handle)
+            w.u32(0)
+            w.u64(b.deviceAddress)
+            w.u64(UInt64(b.size))
+            reply(s, w, fds: [b.fd])
+        case .free:
+            let handle = try r.u32()
+            try r.reserved32()
+            try r.end()
+            guard let b = s.buffers[handle] else { throw ProtocolError(.noSuchHandle, "no buffer with handle \(handle)") }
+            guard scheduler.queued(session: s.id) == 0 && !scheduler.isRunning(session: s.id) else {
+                throw ProtocolError(.busy, "buffer \(handle) may be used by a queued or running job; wait for it first")
+            }
+            s.buffers[handle] = nil
+            s.bufferBytes -= b.size
+            b.release()
+            reply(s, MessageWriter(type: .ok, requestID: id))
+        case .submit:
+            let address = try r.u64()
+            let count = try r.u32()
+            let timeoutMs = try r.u32()
+            let flags = try r.u32()
+            try r.reserved32()
+            try r.end()
+            guard flags == 0 else { throw ProtocolError(.malformed, "submit flags must be 0") }
+            if shuttingDown { throw ProtocolError(.shuttingDown, "the daemon is stopping") }
+            guard count > 0, count <= limits.maxJobInstructions else {
+                throw ProtocolError(.limitExceeded, "\(count) instructions is outside 1...\(limits.maxJobInstructions)")
+            }
+            try submit(s, requestID: id, address: address, count: Int(count),
+                       timeout: timeoutMs == 0 ? configuration.defaultJobTimeout : .milliseconds(Int64(timeoutMs)))
+        case .cancel:
+            let jobID = try r.u64()
+            try r.end()
+            guard let job = scheduler.cancel(job: jobID, session: s.id) else {
+                throw ProtocolError(.noSuchJob, "job \(jobID) is not queued (unknown, running or finished)")
+            }
+            try? device.free(job.instructions)
+            stats.withLock { $0.jobsCancelled += 1 }
+            reply(s, MessageWriter(type: .ok, requestID: id))
+            try? s.socket.send(JobResult(jobID: jobID, status: .cancelled, message: "cancelled").encode())
+        case .status:
+            try r.end()
+            var w = MessageWriter(type: .statusReply, requestID: id)
+            w.text(statusJSON().serialized(pretty: true))
+            reply(s, w)
+        case .metrics:
+            try r.end()
+            var w = MessageWriter(type: .metricsReply, requestID: id)
+            w.text(openMetrics())
+            reply(s, w)
+        case .helloReply, .allocReply, .ok, .submitReply, .statusReply, .metricsReply, .error, .jobDone:
+            throw ProtocolError(.unknownType, "message type \(type.rawValue) is a reply, not a request")
+        }
+    }
+
+    private func submit(_ s: Session, requestID: UInt32, address: UInt64, count: Int, timeout: Duration) throws {
+        let bytes = count * 16
+        guard let source = s.buffers.values.first(where: { address >= $0.deviceAddress && address + UInt64(bytes) <= $0.deviceAddress + UInt64($0.size) }) else {
+            throw ProtocolError(.rejected, "the \(count) instructions at 0x\(String(address, radix: 16)) are not inside one of your buffers")
+        }
+        // Copy first, then verify the copy: the client can no longer change what runs.
+        let copy: any DMABuffer
+        do { copy = try device.allocate(bytes: bytes, label: "job-instructions") } catch {
+            throw ProtocolError(.outOfMemory, "no memory for the job's instruction copy: \(error)")
+        }
+        copy.hostAddress.copyMemory(from: source.pointer + Int(address - source.deviceAddress), byteCount: bytes)
+        do {
+            _ = try verifier.verify(UnsafeRawBufferPointer(start: copy.hostAddress, count: bytes), regions: s.regions)
+        } catch {
+            try? device.free(copy)
+            stats.withLock { $0.jobsRejected += 1 }
+            logger.info("rejected job", metadata: ["pid": "\(s.pid)", "reason": "\(error.description)"])
+            throw ProtocolError(.rejected, "rejected: \(error.description)")
+        }
+        let job = Job(id: nextJobID.wrappingAdd(1, ordering: .relaxed).oldValue, session: s.id, instructions: copy, count: count, timeout: timeout)
+        guard scheduler.enqueue(job) else {
+            try? device.free(copy)
+            throw ProtocolError(.queueFull, "you already have \(configuration.limits.maxQueuedJobs) queued jobs; wait for some to finish")
+        }
+        var w = MessageWriter(type: .submitReply, requestID: requestID)
+        w.u64(job.id)
+        reply(s, w)
+    }
+
+    private func closeSession(_ s: Session, reason: String) {
+        sessions[s.socket.fd] = nil
+        let (removed, running) = scheduler.removeAll(session: s.id)
+        for job in removed { try? device.free(job.instructions) }
+        if !removed.isEmpty { stats.withLock { $0.jobsCancelled += removed.count } }
+        let buffers = Array(s.buffers.values)
+        s.buffers.removeAll()
+        if running {
+            orphanedBuffers[s.id, default: []] += buffers  // released when its job completes
+        } else {
+            for b in buffers { b.release() }
+        }
+        s.socket.close()
+        logger.debug("client gone", metadata: ["session": "\(s.id)", "pid": "\(s.pid)", "reason": "\(reason)",
+                                               "cancelled_jobs": "\(removed.count)"])
+    }
+
+    private func deliverCompletions() {
+        let done = completions.withLock { c -> [(session: UInt64, result: JobResult)] in
+            defer { c.removeAll() }
+            return c
+        }
+        for (sessionID, result) in done {
+            if let s = sessions.values.first(where: { $0.id == sessionID }) {
+                do { try s.socket.send(result.encode()) } catch { closeSession(s, reason: "send failed") }
+            }
+            if let orphans = orphanedBuffers[sessionID], !scheduler.isRunning(session: sessionID) {
+                orphanedBuffers[sessionID] = nil
+                for b in orphans { b.release() }
+            }
+        }
+        if !done.isEmpty { writeMetricsFile() }
+    }
+
+    // MARK: - Device thread
+
+    private func deviceLoop() {
+        var lastTenant: UInt64 = 0
+        heartbeat.store(now(), ordering: .relaxed)
+        while let job = scheduler.next() {
+            heartbeat.store(now(), ordering: .relaxed)
+            if job.session != lastTenant {
+                // No job may observe another client's data left in the SRAMs or OUT buffer.
+                device.scrub()
+                lastTenant = job.session
+            }
+            var result: JobResult
+            do {
+                let report = try device.run(instructionsAt: job.instructions.deviceAddress, count: job.count, timeout: job.timeout)
+                result = JobResult(jobID: job.id, status: .none, elapsedNanoseconds: report.elapsedNanoseconds,
+                                   counters: report.counters.values,
+                                   executed: [UInt32(report.moduleInstructions[.load] ?? 0), UInt32(report.moduleInstructions[.compute] ?? 0),
+                                              UInt32(report.moduleInstructions[.store] ?? 0)],
+                                   message: report.warnings.joined(separator: "; "))
+                stats.withLock {
+                    $0.jobsDone += 1
+                    $0.deviceNanoseconds &+= report.elapsedNanoseconds
+                    $0.instructions &+= UInt64(report.fetched)
+                    $0.counters += report.counters
+                }
+            } catch {
+                let status: ErrorCode = if case .timeout = error { .timeout } else { .deviceFailure }
+                result = JobResult(jobID: job.id, status: status, message: error.description)
+                stats.withLock { $0.jobsFailed += 1 }
+                logger.warning("job failed", metadata: ["job": "\(job.id)", "error": "\(error.description)"])
+            }
+            try? device.free(job.instructions)
+            scheduler.finished()
+            completions.withLock { $0.append((job.session, result)) }
+            heartbeat.store(now(), ordering: .relaxed)
+            var one: UInt64 = 1
+            _ = write(wakeFD, &one, 8)
+        }
+        deviceThreadDone.store(true, ordering: .releasing)
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    private func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// Pings systemd every half interval, but only while the device thread is idle-waiting or
+    /// has shown progress within the interval: a wedged device owner makes systemd restart us.
+    private func watchdogLoop(interval: Duration) {
+        let half = interval / 2
+        let limit = Int64(interval.components.seconds) * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
+        while !deviceThreadDone.load(ordering: .acquiring) {
+            let idle = scheduler.lock.locked { scheduler.running == nil }
+            if idle || now() - heartbeat.load(ordering: .relaxed) < limit {
+                notifier.notify("WATCHDOG=1")
+            } else {
+                logger.error("device owner unresponsive; withholding watchdog ping")
+            }
+            var ts = timespec(tv_sec: Int(half.components.seconds), tv_nsec: Int(half.components.attoseconds / 1_000_000_000))
+            nanosleep(&ts, nil)
+        }
+    }
+
+    // MARK: - Status and metrics
+
+    func statusJSON() -> JSONValue {
+        let st = stats.withLock { $0 }
+        let uptime = ContinuousClock.now - startTime
+        let clients: [JSONValue] = sessions.values.sorted { $0.id < $1.id }.map { s in
+            .object([("session", .int(Int64(s.id))), ("pid", .int(Int64(s.pid))), ("uid", .int(Int64(s.uid))),
+                     ("buffers", .int(Int64(s.buffers.count))), ("buffer_bytes", .int(Int64(s.bufferBytes))),
+                     ("queued_jobs", .int(Int64(scheduler.queued(session: s.id))))])
+        }
+        return .object([
+            ("device", .string(device.name)),
+            ("config", device.config.json),
+            ("bitstream", .string(device.config.bitstreamName)),
+            ("uptime_seconds", .int(uptime.components.seconds)),
+            ("clients", .int(Int64(sessions.count))),
+            ("client_list", .array(clients)),
+            ("queue_depth", .int(Int64(scheduler.depth))),
+            ("buffers", .int(Int64(sessions.values.reduce(0) { $0 + $1.buffers.count }))),
+            ("pool_bytes_in_use", .int(Int64(device.memory.liveBytes))),
+            ("jobs", .object([("done", .int(Int64(st.jobsDone))), ("failed", .int(Int64(st.jobsFailed))),
+                              ("rejected", .int(Int64(st.jobsRejected))), ("cancelled", .int(Int64(st.jobsCancelled)))])),
+            ("connections", .object([("total", .int(Int64(st.connectionsTotal))), ("refused", .int(Int64(st.connectionsRefused)))])),
+            ("stopping", .bool(shuttingDown)),
+        ])
+    }
+
+    func openMetrics() -> String {
+        let st = stats.withLock { $0 }
+        let uptime = ContinuousClock.now - startTime
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
+            out += "# TYPE \(name) \(type)\n# HELP \(name) \(help)\n"
+            for (labels, value) in samples { out += "\(name)\(type == "counter" ? "_total" : "")\(labels) \(value)\n" }
+        }
+        metric("vtad_jobs", "counter", "Jobs by outcome.", [
+            ("{result=\"done\"}", "\(st.jobsDone)"), ("{result=\"failed\"}", "\(st.jobsFailed)"),
+            ("{result=\"rejected\"}", "\(st.jobsRejected)"), ("{result=\"cancelled\"}", "\(st.jobsCancelled)"),
+        ])
+        metric("vtad_clients", "gauge", "Connected clients.", [("", "\(sessions.count)")])
+        metric("vtad_queue_depth", "gauge", "Jobs queued or running.", [("", "\(scheduler.depth)")])
+        metric("vtad_pool_bytes", "gauge", "Device memory in use.", [("", "\(device.memory.liveBytes)")])
+        metric("vtad_device_seconds", "counter", "Time the device spent running jobs.", [("", "\(Double(st.deviceNanoseconds) / 1e9)")])
+        metric("vtad_instructions", "counter", "Instructions run.", [("", "\(st.instructions)")])
+        metric("vtad_profiler", "counter", "Reference profiler counters summed over jobs.",
+               zip(ProfilerCounters.names, st.counters.values).map { ("{counter=\"\($0.0)\"}", "\($0.1)") })
+        metric("vtad_uptime_seconds", "gauge", "Seconds since start.", [("", "\(uptime.components.seconds)")])
+        out += "# EOF\n"
+        return out
+    }
+
+    private func writeMetricsFile() {
+        guard let path = configuration.metricsFile else { return }
+        let tmp = path + ".tmp"
+        let text = openMetrics()
+        guard let f = fopen(tmp, "w") else { return }
+        fputs(text, f)
+        fclose(f)
+        rename(tmp, path)
+    }
+}

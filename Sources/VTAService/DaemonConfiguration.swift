@@ -1,0 +1,86 @@
+import VTA
+import VTASimulator
+import VTAProtocol
+
+/// Everything vtad can be told, from its config file (JSON, docs/operations.md) and flags.
+public struct DaemonConfiguration: Sendable {
+    /// Where to listen (ignored when systemd passes a socket).
+    public var socketPath = "/run/vta/vtad.sock"
+    /// Mode of a socket vtad creates itself.
+    public var socketMode: UInt32 = 0o660
+    /// `auto`, `sim` or `fpga` (fpga needs the board backend, not in this build).
+    public var backend = "auto"
+    public var profile: SimulatorProfile?
+    public var hardware: HardwareConfig = .standard
+    /// Peers allowed to connect, by uid or gid; both empty = anyone who can open the socket.
+    public var allowedUIDs: Set<UInt32> = []
+    public var allowedGIDs: Set<UInt32> = []
+    public var limits = DaemonLimits()
+    /// Per-job timeout when the client gives none.
+    public var defaultJobTimeout: Duration = .seconds(30)
+    /// OpenMetrics file for node_exporter's textfile collector, rewritten after every job.
+    public var metricsFile: String?
+
+    public init() {}
+
+    /// Reads the JSON config file (`{"socket": ..., "backend": ..., ...}`); unknown keys are errors.
+    public mutating func apply(json: JSONValue) throws(DaemonError) {
+        guard case .object(let members) = json else { throw .configuration("the daemon configuration must be a JSON object") }
+        let known = ["socket", "socket_mode", "backend", "profile", "vta_config", "target", "allow_uids", "allow_gids",
+                     "max_buffers", "max_buffer_bytes", "max_job_instructions", "max_queued_jobs", "job_timeout_ms", "metrics_file"]
+        for (key, value) in members {
+            func int() throws(DaemonError) -> Int64 {
+                guard case .int(let v) = value, v >= 0 else { throw .configuration("\(key) must be a non-negative integer") }
+                return v
+            }
+            func string() throws(DaemonError) -> String {
+                guard case .string(let s) = value else { throw .configuration("\(key) must be a string") }
+                return s
+            }
+            func ids() throws(DaemonError) -> Set<UInt32> {
+                guard case .array(let items) = value else { throw .configuration("\(key) must be an array of integers") }
+                var out = Set<UInt32>()
+                for item in items {
+                    guard case .int(let v) = item, v >= 0, v <= Int64(UInt32.max) else { throw .configuration("\(key) must hold uids/gids") }
+                    out.insert(UInt32(v))
+                }
+                return out
+            }
+            switch key {
+            case "socket": socketPath = try string()
+            case "socket_mode": socketMode = UInt32(try int() & 0o777)
+            case "backend": backend = try string()
+            case "profile":
+                guard let p = SimulatorProfile(rawValue: try string()) else { throw .configuration("profile must be fsim or hardware") }
+                profile = p
+            case "vta_config":
+                do { hardware = try HardwareConfig(json: value) } catch { throw .configuration("vta_config: \(error)") }
+            case "target":
+                do { hardware = try hardware.retargeted(try string()) } catch { throw .configuration("target: \(error)") }
+            case "allow_uids": allowedUIDs = try ids()
+            case "allow_gids": allowedGIDs = try ids()
+            case "max_buffers": limits.maxBuffers = UInt32(clamping: try int())
+            case "max_buffer_bytes": limits.maxBufferBytes = UInt64(try int())
+            case "max_job_instructions": limits.maxJobInstructions = UInt32(clamping: try int())
+            case "max_queued_jobs": limits.maxQueuedJobs = UInt32(clamping: max(1, try int()))
+            case "job_timeout_ms": defaultJobTimeout = .milliseconds(try int())
+            case "metrics_file": metricsFile = try string()
+            default:
+                throw .configuration("unknown key \"\(key)\"; known keys: \(known.joined(separator: ", "))")
+            }
+        }
+    }
+}
+
+/// Why the daemon could not start or stopped.
+public enum DaemonError: Error, Sendable, CustomStringConvertible {
+    case configuration(String)
+    case startup(String)
+
+    public var description: String {
+        switch self {
+        case .configuration(let s): return "configuration: \(s)"
+        case .startup(let s): return "startup: \(s)"
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Logging
+import VTA
+import VTAService
+import VTASimulator
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension SimulatorProfile: ExpressibleByArgument {}
+
+/// vtad: the swift-vta runtime daemon.
+struct VTADaemon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vtad",
+        abstract: "Own the VTA accelerator (a board, or the simulator) and serve local clients over a Unix socket.",
+        discussion: """
+            Clients (vtactl --backend daemon, Swift programs through VTAClient, libvta) allocate
+            shared buffers, submit instruction streams, and wait for results. Every stream is
+            copied and verified before it reaches the device. Runs under systemd (Type=notify,
+            socket activation, watchdog) or on its own. Flags override the config file.
+            """)
+
+    @Option(name: .long, help: "Daemon configuration file (JSON, see docs/operations.md).") var daemonConfig: String?
+    @Option(name: .long, help: "Socket path (default /run/vta/vtad.sock).") var socket: String?
+    @Option(name: .long, help: "Backend: auto or sim (fpga comes with the board backend).") var backend: String?
+    @Option(name: .long, help: "Simulator profile: fsim or hardware.") var profile: SimulatorProfile?
+    @Option(name: .long, help: "VTA configuration (vta_config.json).") var config: String?
+    @Option(name: .long, help: "Named target with the stock configuration.") var target: String?
+    @Option(name: .long, help: "Also write OpenMetrics to this file after every job.") var metricsFile: String?
+    @Option(name: .long, parsing: .upToNextOption, help: "Allowed client uids (default: anyone who can open the socket).") var allowUid: [UInt32] = []
+    @Option(name: .long, parsing: .upToNextOption, help: "Allowed client gids.") var allowGid: [UInt32] = []
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+
+    func run() throws {
+        var cfg = DaemonConfiguration()
+        let env = ProcessEnvironment.current
+        do {
+            if let path = daemonConfig {
+                guard let f = fopen(path, "r") else { throw ValidationError("cannot read \(path): \(String(cString: strerror(errno)))") }
+                var bytes: [UInt8] = []
+                var buf = [UInt8](repeating: 0, count: 4096)
+                while true {
+                    let n = fread(&buf, 1, buf.count, f)
+                    if n <= 0 { break }
+                    bytes += buf.prefix(n)
+                }
+                fclose(f)
+                let json: JSONValue
+                do { json = try JSONValue.parse(bytes: bytes) } catch { throw ValidationError("\(path): \(error)") }
+                try cfg.apply(json: json)
+            }
+            if let config {
+                guard let f = fopen(config, "r") else { throw ValidationError("cannot read \(config)") }
+                var bytes: [UInt8] = []
+                var buf = [UInt8](repeating: 0, count: 4096)
+                while true {
+                    let n = fread(&buf, 1, buf.count, f)
+                    if n <= 0 { break }
+                    bytes += buf.prefix(n)
+                }
+                fclose(f)
+                do { cfg.hardware = try HardwareConfig(json: try JSONValue.parse(bytes: bytes)) } catch { throw ValidationError("\(config): \(error)") }
+            }
+            if let target { do { cfg.hardware = try cfg.hardware.retargeted(target) } catch { throw ValidationError("\(error)") } }
+            if let socket { cfg.socketPath = socket }
+            if let backend { cfg.backend = backend }
+            if let profile { cfg.profile = profile }
+            if let metricsFile { cfg.metricsFile = metricsFile }
+            if !allowUid.isEmpty { cfg.allowedUIDs = Set(allowUid) }
+            if !allowGid.isEmpty { cfg.allowedGIDs = Set(allowGid) }
+        } catch let e as DaemonError {
+            throw ValidationError(e.description)
+        }
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level \(logLevel)") }
+        LoggingSystem.bootstrap { label in
+            var h = JournalLogHandler(label: label, journal: env["JOURNAL_STREAM"] != nil)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "vtad")
+        do {
+            let daemon = try Daemon(configuration: cfg, environment: env, logger: logger)
+            try daemon.run()
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// The process environment as a dictionary (without Foundation).
+enum ProcessEnvironment {
+    static var current: [String: String] {
+        var out: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") { out[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            p += 1
+        }
+        return out
+    }
+}
+
+VTADaemon.main()
