@@ -13,7 +13,7 @@ struct VTACtl: AsyncParsableCommand {
             """,
         subcommands: [
             ConfigCommand.self, DecodeCommand.self, EncodeCommand.self, DisasmCommand.self,
-            SimCommand.self, RunCommand.self, ConformanceCommand.self, BenchCommand.self, MatmulCommand.self, VerifyCommand.self, StatusCommand.self, MetricsCommand.self,
+            SimCommand.self, RunCommand.self, ConformanceCommand.self, BenchCommand.self, MatmulCommand.self, VerifyCommand.self, StatusCommand.self, MetricsCommand.self, NPYCommand.self,
         ]
     )
 }
