@@ -50,6 +50,8 @@ public final class SimulatedMemory: Sendable {
         var accessibleBytes: Int
         /// Memory owned by someone else (e.g. a client's shared mapping in the daemon).
         var external: Bool
+        /// When the block was last freed (State.frees at that time), for the reuse order.
+        var freedAt: UInt64 = 0
     }
 
     struct State {
@@ -57,6 +59,8 @@ public final class SimulatedMemory: Sendable {
         /// Block index per page (the page table).
         var pageOwner: [Int32] = []
         var liveBytes = 0
+        /// Number of frees so far.
+        var frees: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -89,7 +93,8 @@ public final class SimulatedMemory: Sendable {
             // Smallest freed block with enough pages (reference: multimap lower_bound on page count).
             var best: Int?
             for (i, b) in s.blocks.enumerated() where !b.live && b.pages >= pages {
-                if best == nil || b.pages < s.blocks[best!].pages { best = i }
+                // Equal page counts: the block freed first (multimap keeps insertion order).
+                if best == nil || (b.pages, b.freedAt) < (s.blocks[best!].pages, s.blocks[best!].freedAt) { best = i }
             }
             if let i = best {
                 var b = s.blocks[i]
@@ -145,6 +150,8 @@ public final class SimulatedMemory: Sendable {
             guard let i = Self.blockIndex(s, physical), s.blocks[i].live,
                   UInt64(s.blocks[i].firstPage + 1) * UInt64(Self.pageBytes) == physical else { return false }
             s.blocks[i].live = false
+            s.frees += 1
+            s.blocks[i].freedAt = s.frees
             if s.blocks[i].external { s.blocks[i].base = nil }  // the owner unmaps it
             s.liveBytes -= s.blocks[i].pages * Self.pageBytes
             return true

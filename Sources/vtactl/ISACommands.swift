@@ -31,6 +31,11 @@ struct DecodeCommand: ParsableCommand {
         for (i, text) in hex.enumerated() {
             let fieldsJSON: JSONValue
             let kind: StructKind
+            let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? text.count - 2 : text.count
+            let expected = uop ? 8 : 32
+            guard digits == expected else {
+                throw CLIError("word \(i) (\"\(text)\"): \(uop ? "a micro-op" : "an instruction") is \(expected) hex characters, found \(digits)")
+            }
             if uop {
                 guard let bytes = Hex.decode(text) else { throw CLIError("word \(i) (\"\(text)\"): not hexadecimal") }
                 guard let word = MicroOpBytes.word(bytes) else {

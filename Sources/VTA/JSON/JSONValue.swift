@@ -229,22 +229,30 @@ private struct JSONParser {
         return v
     }
 
+    /// RFC 8259 numbers: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     mutating func parseNumber() throws(JSONParseError) -> JSONValue {
         let start = pos
-        var isInteger = true
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "-") { pos += 1 }
-        var digits = 0
-        while pos < bytes.count {
-            let b = bytes[pos]
-            if b >= 0x30 && b <= 0x39 { digits += 1; pos += 1; continue }
-            if b == UInt8(ascii: ".") || b == UInt8(ascii: "e") || b == UInt8(ascii: "E")
-                || b == UInt8(ascii: "+") || (b == UInt8(ascii: "-") && pos > start)
-            {
-                isInteger = false; pos += 1; continue
-            }
-            break
+        func digits() -> Int {
+            let s = pos
+            while pos < bytes.count, bytes[pos] >= 0x30, bytes[pos] <= 0x39 { pos += 1 }
+            return pos - s
         }
-        guard digits > 0 else { throw fail("unexpected character") }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+        let intStart = pos
+        guard digits() > 0 else { throw fail("unexpected character") }
+        if bytes[intStart] == UInt8(ascii: "0") && pos - intStart > 1 { throw fail("numbers cannot have leading zeros") }
+        var isInteger = true
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
+            pos += 1
+            isInteger = false
+            guard digits() > 0 else { throw fail("a decimal point must be followed by digits") }
+        }
+        if pos < bytes.count, bytes[pos] | 0x20 == UInt8(ascii: "e") {
+            pos += 1
+            isInteger = false
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+            guard digits() > 0 else { throw fail("an exponent needs digits") }
+        }
         let text = String(decoding: bytes[start..<pos], as: UTF8.self)
         if isInteger, let v = Int64(text) { return .int(v) }
         guard let d = Double(text) else { throw fail("invalid number '\(text)'") }

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+import VTA
+
+/// Thrown when something the tests need (the shared data, the built binary) is missing.
+struct MissingTestData: Error, CustomStringConvertible {
+    let description: String
+}
+
+enum TestData {
+    /// The package root: this file is <root>/Tests/VTACtlTests/TestSupport.swift.
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var conformanceDirectory: URL {
+        packageRoot.appendingPathComponent("../shared/conformance").standardizedFileURL
+    }
+
+    static func url(_ relativePath: String) throws -> URL {
+        let url = conformanceDirectory.appendingPathComponent(relativePath)
+        guard FileManager.default.isReadableFile(atPath: url.path) else {
+            throw MissingTestData(description: "shared conformance data missing: \(url.path) is not readable. The tests need "
+                + "the golden files in <package root>/../shared/conformance (see its README.md).")
+        }
+        return url
+    }
+
+    static func json(_ relativePath: String) throws -> JSONValue {
+        let data = try Data(contentsOf: try url(relativePath))
+        return try JSONValue.parse(bytes: [UInt8](data))
+    }
+
+    /// A config file (TVM's format) for the `config` object of a conformance file.
+    static func configFile(from relativePath: String, in dir: URL) throws -> URL {
+        let cfg = try #require(try json(relativePath)["config"], "\(relativePath) has no config")
+        let file = dir.appendingPathComponent("config-\(UUID().uuidString).json")
+        try cfg.serialized(pretty: true).write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+}
+
+/// A fresh temporary directory, removed by `cleanup()`.
+struct TemporaryDirectory {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("vtactl-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func cleanup() { try? FileManager.default.removeItem(at: url) }
+}
+
+struct CommandResult: CustomStringConvertible {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+    var lines: [Substring] { stdout.split(separator: "\n") }
+    var description: String { "exit \(status)\n--- stdout ---\n\(stdout.prefix(2000))\n--- stderr ---\n\(stderr.prefix(2000))" }
+}
+
+enum VTACtl {
+    /// The built `vtactl`: next to the test bundle (Linux: Bundle.main is the build directory),
+    /// or in `<package root>/.build/debug`.
+    static func executable() throws -> URL {
+        let candidates = [
+            Bundle.main.bundleURL.appendingPathComponent("vtactl"),
+            TestData.packageRoot.appendingPathComponent(".build/debug/vtactl"),
+        ]
+        for c in candidates where FileManager.default.isExecutableFile(atPath: c.path) { return c }
+        throw MissingTestData(description: "the vtactl binary was not found (looked in \(candidates.map(\.path))); "
+            + "build it with `swift build --build-tests`")
+    }
+
+    /// Runs vtactl with arguments (and optional standard input), waiting at most `timeout` seconds.
+    static func run(_ arguments: [String], stdin: String? = nil, cwd: URL? = nil, timeout: TimeInterval = 600) throws -> CommandResult {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let outURL = dir.url.appendingPathComponent("stdout"), errURL = dir.url.appendingPathComponent("stderr")
+        let inURL = dir.url.appendingPathComponent("stdin")
+        for (url, contents) in [(outURL, Data()), (errURL, Data()), (inURL, Data((stdin ?? "").utf8))] {
+            try contents.write(to: url)
+        }
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        let input = try FileHandle(forReadingFrom: inURL)
+        defer { try? out.close(); try? err.close(); try? input.close() }
+
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = arguments
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        if let cwd { process.currentDirectoryURL = cwd }
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(5_000) }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+            Issue.record("vtactl \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s")
+        }
+        process.waitUntilExit()
+        let stdout = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
+        let stderr = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
+        return CommandResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    }
+
+    /// Checks that a command failed cleanly: non-zero status, one line on stderr that mentions
+    /// every needle, and no crash output.
+    static func expectCleanFailure(_ r: CommandResult, mentioning needles: [String], _ context: String) {
+        #expect(r.status != 0, "\(context): exit status 0\n\(r)")
+        let message = r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!message.isEmpty && !message.contains("\n"), "\(context): stderr is not one line\n\(r)")
+        for n in needles { #expect(message.contains(n), "\(context): stderr does not mention \(n)\n\(r)") }
+        for crash in ["Fatal error", "Stack dump", "Illegal instruction", "Segmentation", "backtrace"] {
+            #expect(!(r.stderr + r.stdout).contains(crash), "\(context): crash output\n\(r)")
+        }
+    }
+
+    /// Parses standard output as JSON, recording the output on failure.
+    static func json(_ r: CommandResult, _ context: String) throws -> JSONValue {
+        #expect(r.status == 0, "\(context)\n\(r)")
+        do { return try JSONValue.parse(r.stdout) } catch {
+            Issue.record("\(context): stdout is not JSON: \(error)\n\(r)")
+            throw error
+        }
+    }
+}
