@@ -26,6 +26,22 @@
         }                                                                \
     } while (0)
 
+int64_t vta_monotonic_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Every 4096 micro-op executions, stop if the run's deadline has passed. */
+#define VTA_DEADLINE_CHECK()                                                                      \
+    do {                                                                                          \
+        if ((++work & 4095u) == 0 && s->deadline_ns != 0 && vta_monotonic_ns() > s->deadline_ns) { \
+            fault->kind = VTA_FAULT_TIMEOUT;                                                      \
+            fault->index = 0;                                                                     \
+            return VTA_FAULT_TIMEOUT;                                                             \
+        }                                                                                         \
+    } while (0)
+
 /* ---- GEMM ---------------------------------------------------------------------------------- */
 
 /* The kernels below are written once as always-inline bodies and instantiated for the tile shapes
@@ -59,6 +75,7 @@ VTA_INLINE void gemm_dot_generic(int32_t *sums, const int16_t *in, const int16_t
     const uint32_t uop_depth = s->uop_depth;                                                      \
     const vta_loop L = *l;                                                                        \
     SUMS_DECL                                                                                     \
+    uint32_t work = 0;                                                                            \
     for (uint32_t o = 0; o < L.iter_out; o++) {                                                   \
         for (uint32_t i = 0; i < L.iter_in; i++) {                                                \
             const uint32_t da = L.base_dst + o * L.dst_out + i * L.dst_in;                        \
@@ -66,6 +83,7 @@ VTA_INLINE void gemm_dot_generic(int32_t *sums, const int16_t *in, const int16_t
             const uint32_t dw = L.base_wgt + o * L.wgt_out + i * L.wgt_in;                        \
             for (uint32_t u = L.uop_bgn; u < L.uop_end; u++) {                                    \
                 uint32_t uu = u;                                                                  \
+                VTA_DEADLINE_CHECK();                                                             \
                 VTA_RESOLVE(uu, uop_depth, VTA_FAULT_UOP);                                        \
                 uint32_t a = ud[uu] + da;                                                         \
                 VTA_RESOLVE(a, acc_depth, VTA_FAULT_ACC);                                         \
@@ -216,6 +234,7 @@ VTA_INLINE int32_t shr_hw(int32_t x, int32_t y) {
             const uint32_t ds = L.base_src + o * L.src_out + i * L.src_in;                        \
             for (uint32_t u = L.uop_bgn; u < L.uop_end; u++) {                                    \
                 uint32_t uu = u;                                                                  \
+                VTA_DEADLINE_CHECK();                                                             \
                 VTA_RESOLVE(uu, uop_depth, VTA_FAULT_UOP);                                        \
                 uint32_t dix = ud[uu] + dd, six = us[uu] + ds;                                    \
                 VTA_RESOLVE(dix, acc_depth, VTA_FAULT_ACC);                                       \
@@ -244,6 +263,7 @@ VTA_INLINE int alu_body(const vta_sim_state *s, const vta_loop *l, uint32_t lane
     const uint32_t acc_depth = s->acc_depth, uop_depth = s->uop_depth;
     const vta_loop L = *l;
     const int noop = op > 4 || (op == 4 && mul_noop);
+    uint32_t work = 0;
     switch (op) {
     case 0: ALU_NEST(x < y ? x : y) break;
     case 1: ALU_NEST(x < y ? y : x) break;
@@ -330,11 +350,13 @@ static vta_job pool_job;
 static int pool_started;
 static atomic_int parallelism = -1;
 
-static void run_job(const vta_job *j) {
+static int run_job(const vta_job *j) {
     vta_fault f;
-    if (j->is_alu) alu_serial(j->s, &j->loop, j->op, j->use_imm, j->imm, j->shr_mode, j->mul_noop, 1, &f);
-    else gemm_serial(j->s, &j->loop, j->reset, 1, &f);
+    if (j->is_alu) return alu_serial(j->s, &j->loop, j->op, j->use_imm, j->imm, j->shr_mode, j->mul_noop, 1, &f);
+    return gemm_serial(j->s, &j->loop, j->reset, 1, &f);
 }
+
+static atomic_int pool_result;
 
 static void *pool_main(void *arg) {
     (void)arg;
@@ -361,7 +383,7 @@ static void *pool_main(void *arg) {
             atomic_store(&pool_sleeping, 0);
             pthread_mutex_unlock(&pool_sleep_lock);
         }
-        run_job(&pool_job);
+        atomic_store(&pool_result, run_job(&pool_job));
         atomic_store_explicit(&pool_state, 2, memory_order_release);
     }
     return NULL;
@@ -390,7 +412,8 @@ static int parallel_enabled(void) {
     return p >= 2;
 }
 
-/* Runs two halves, one on the helper. Returns 0 if it could not (the caller runs them serially). */
+/* Runs two halves, one on the helper. Returns 0 if it could not (the caller runs them serially),
+ * 1 if both halves ran, 2 if a half stopped at the deadline. */
 static int run_split(const vta_job *a, const vta_job *b) {
     if (pthread_once(&pool_once, pool_start) != 0 || !pool_started) return 0;
     if (pthread_mutex_trylock(&pool_lock) != 0) return 0;
@@ -401,15 +424,16 @@ static int run_split(const vta_job *a, const vta_job *b) {
         pthread_cond_signal(&pool_wake);
         pthread_mutex_unlock(&pool_sleep_lock);
     }
-    run_job(a);
+    int ra = run_job(a);
     while (atomic_load_explicit(&pool_state, memory_order_acquire) != 2) {
 #ifdef VTA_X86
         _mm_pause();
 #endif
     }
+    int rb = atomic_load(&pool_result);
     atomic_store(&pool_state, 0);
     pthread_mutex_unlock(&pool_lock);
-    return 1;
+    return (ra == VTA_FAULT_TIMEOUT || rb == VTA_FAULT_TIMEOUT) ? 2 : 1;
 }
 
 typedef struct { uint64_t lo, hi; } span;
@@ -483,7 +507,9 @@ int vta_gemm(const vta_sim_state *s, const vta_loop *l, int reset, int wrap, vta
     if (!reset && parallel_enabled() && plan_split(s, l, 0, 96, &la, &lb)) {
         vta_job a = { 0, s, la, reset, 0, 0, 0, 0, 0 }, b = a;
         b.loop = lb;
-        if (run_split(&a, &b)) return 0;
+        int r = run_split(&a, &b);
+        if (r == 2) { fault->kind = VTA_FAULT_TIMEOUT; return VTA_FAULT_TIMEOUT; }
+        if (r) return 0;
     }
     return gemm_serial(s, l, reset, wrap, fault);
 }
@@ -495,7 +521,9 @@ int vta_alu(const vta_sim_state *s, const vta_loop *l, int op, int use_imm, int3
     if (parallel_enabled() && plan_split(s, l, 1, 256, &la, &lb)) {
         vta_job a = { 1, s, la, 0, op, use_imm, shr_mode, mul_noop, imm }, b = a;
         b.loop = lb;
-        if (run_split(&a, &b)) return 0;
+        int r = run_split(&a, &b);
+        if (r == 2) { fault->kind = VTA_FAULT_TIMEOUT; return VTA_FAULT_TIMEOUT; }
+        if (r) return 0;
     }
     return alu_serial(s, l, op, use_imm, imm, shr_mode, mul_noop, wrap, fault);
 }

@@ -296,6 +296,13 @@ public final class CommandQueue {
 
     private func push(_ kernel: UopKernel) throws(RuntimeError) {
         try checkUsable()
+        guard kernel.config.sameHardware(as: config) else {
+            // Its micro-op words use another configuration's field layout.
+            throw .kernel("the kernel was recorded for \(kernel.config.bitstreamName), but this queue drives \(config.bitstreamName); record it with the queue's configuration")
+        }
+        guard kernel.uops.count <= options.uopStagingCapacity else {
+            throw .kernel("the kernel has \(kernel.uops.count) micro-ops, more than the \(options.uopStagingCapacity) the micro-op staging buffer holds (Options.uopStagingCapacity)")
+        }
         if !uopCache.isResident(kernel) && uopCache.stagedUops + kernel.uops.count > options.uopStagingCapacity {
             // The staging buffer is append-only within a batch; start a new batch.
             statistics.automaticSynchronizations += 1

@@ -144,10 +144,21 @@ public struct MatrixMultiply: Sendable {
             blocksInBatch = 0
         }
 
+        // Most instructions one block queues: ACC load or reset (2), per K chunk two loads, a
+        // micro-op load and a GEMM (4), per requantisation op a micro-op load and the ALU op (2),
+        // the store (1). An automatic synchronisation inside a block would split its tokens across
+        // two runs (a deadlock), so a block starts a new batch when it might not fit; 8 leaves
+        // room for the no-ops and FINISH that sync() adds.
+        let blockInstructions = 3 + 4 * ((kT + blk.bk - 1) / blk.bk) + 2 * ((shift + 14) / 15 + 2)
+        guard blockInstructions + 8 <= options.instructionCapacity else {
+            throw .invalidArgument("an instruction queue of \(options.instructionCapacity) instructions is too small: one block of this problem needs up to \(blockInstructions + 8)")
+        }
+
         for i in stride(from: 0, to: mT, by: blk.bm) {
             let bm = min(blk.bm, mT - i)
             for j in stride(from: 0, to: nT, by: blk.bn) {
                 let bn = min(blk.bn, nT - j)
+                if blocksInBatch > 0 && queue.count + blockInstructions + 8 > options.instructionCapacity { try sync() }
                 if blocksInBatch > 0 { try queue.depPop(from: .store, to: .compute) }  // ACC free again
                 if let biasBuf {
                     // x_stride 0 repeats the bias row for every output row.

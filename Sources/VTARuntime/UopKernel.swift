@@ -21,10 +21,13 @@ public final class UopKernel: Sendable {
     /// Outermost first.
     public let loops: [Loop]
     public let uops: [MicroOp]
+    /// The configuration the kernel was recorded (and its micro-ops encoded) for.
+    public let config: HardwareConfig
     /// The micro-ops encoded for the configuration the kernel was built for.
     let words: [UInt32]
 
-    init(mode: Mode, loops: [Loop], uops: [MicroOp], words: [UInt32]) {
+    init(config: HardwareConfig, mode: Mode, loops: [Loop], uops: [MicroOp], words: [UInt32]) {
+        self.config = config
         self.mode = mode
         self.loops = loops
         self.uops = uops
@@ -91,7 +94,7 @@ public final class UopKernel: Sendable {
             guard uops.count <= config.uopBuffDepth else {
                 throw .kernel("\(uops.count) micro-ops do not fit the \(config.uopBuffDepth)-entry micro-op SRAM")
             }
-            return UopKernel(mode: mode, loops: loops, uops: uops, words: words)
+            return UopKernel(config: config, mode: mode, loops: loops, uops: uops, words: words)
         }
     }
 

@@ -39,8 +39,13 @@ public final class Daemon: @unchecked Sendable {
     private var nextSessionID: UInt64 = 1
     private let nextJobID = Atomic<UInt64>(1)
     private let heartbeat = Atomic<Int64>(0)
+    /// When the running job must be over (its deadline plus a grace period); 0 when idle.
+    private let runningDeadline = Atomic<Int64>(0)
     private let startTime = ContinuousClock.now
     private var shuttingDown = false
+    /// Set when accept failed for lack of descriptors: stop polling the listener for a moment
+    /// instead of spinning on it.
+    private var acceptPausedUntil: Int64 = 0
     private let deviceThreadDone = Atomic<Bool>(false)
 
     struct Statistics {
@@ -103,6 +108,12 @@ public final class Daemon: @unchecked Sendable {
             listener = fd
             logger.info("using the socket passed by systemd", metadata: ["fd": "\(fd)"])
         } else {
+            // Never take over a socket another daemon is serving.
+            let probe = vta_unix_connect(configuration.socketPath)
+            if probe >= 0 {
+                close(probe)
+                throw .startup("another daemon is already listening on \(configuration.socketPath)")
+            }
             let fd = vta_unix_listen(configuration.socketPath, 64, configuration.socketMode)
             guard fd >= 0 else {
                 throw .startup("cannot listen on \(configuration.socketPath): \(String(cString: strerror(errno))) (does its directory exist and is it writable?)")
@@ -116,8 +127,9 @@ public final class Daemon: @unchecked Sendable {
             watchdogThread = startThread { [self] in watchdogLoop(interval: interval) }
         }
         logger.info("vtad ready", metadata: ["device": "\(device.name)", "socket": "\(ownsSocketFile ? configuration.socketPath : "fd 3")"])
-        notifier.notify("READY=1\nSTATUS=serving on \(device.name)")
+        // The metrics file exists before READY=1, so whoever waits for READY finds it.
         writeMetricsFile()
+        notifier.notify("READY=1\nSTATUS=serving on \(device.name)")
         ioLoop()
         // Drained: the device thread has finished every queued job and exited.
         pthread_join(deviceThread, nil)
@@ -146,16 +158,31 @@ public final class Daemon: @unchecked Sendable {
     private func ioLoop() {
         while true {
             var fds: [pollfd] = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
-            let listenerIndex: Int? = shuttingDown ? nil : fds.count
-            if !shuttingDown { fds.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
+            let accepting = !shuttingDown && now() >= acceptPausedUntil
+            let listenerIndex: Int? = accepting ? fds.count : nil
+            if accepting { fds.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
             let clientStart = fds.count
             let clientFDs = Array(sessions.keys)
             for fd in clientFDs { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-            let r = poll(&fds, nfds_t(fds.count), shuttingDown ? 100 : 1000)
+            let r = poll(&fds, nfds_t(fds.count), shuttingDown || !accepting ? 100 : 1000)
             if r < 0 && errno != EINTR { logger.error("poll failed: \(String(cString: strerror(errno)))"); break }
             if fds[0].revents != 0 {
                 let sig = vta_read_signal(signalFD)
-                if sig != 0 && !shuttingDown { beginShutdown(signal: sig) }
+                if sig == SIGHUP {
+                    logger.notice("SIGHUP ignored: vtad does not reload its configuration; restart the service instead")
+                } else if sig != 0 && !shuttingDown {
+                    beginShutdown(signal: sig)
+                } else if sig != 0 {
+                    logger.warning("second signal \(sig): cancelling queued jobs")
+                    for s in sessions.values {
+                        let (removed, _) = scheduler.removeAll(session: s.id)
+                        for job in removed {
+                            try? device.free(job.instructions)
+                            try? s.socket.send(JobResult(jobID: job.id, status: .shuttingDown, message: "cancelled: the daemon is stopping").encode())
+                        }
+                        if !removed.isEmpty { stats.withLock { $0.jobsCancelled += removed.count } }
+                    }
+                }
             }
             if fds[1].revents != 0 {
                 var v: UInt64 = 0
@@ -180,15 +207,24 @@ public final class Daemon: @unchecked Sendable {
 
     private func acceptClient() {
         let fd = vta_accept(listener, 0)
-        guard fd >= 0 else { return }
+        guard fd >= 0 else {
+            if errno == EMFILE || errno == ENFILE {
+                logger.error("out of file descriptors; pausing new connections for 100 ms")
+                acceptPausedUntil = now() + 100_000_000
+            }
+            return
+        }
         var pid: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
         guard vta_peer_credentials(fd, &pid, &uid, &gid) == 0 else { close(fd); return }
         let socket = PacketSocket(fd: fd)
-        // A client that stops reading must not stall the daemon.
-        var tv = timeval(tv_sec: 2, tv_usec: 0)
+        // A client that stops reading gets disconnected rather than stalling everyone else.
+        var tv = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var groups = [UInt32](repeating: 0, count: 256)
+        let ngroups = Int(vta_peer_groups(fd, &groups, Int32(groups.count)))
+        let peerGroups = Set([gid] + groups.prefix(max(0, ngroups)))
         let allowed = (configuration.allowedUIDs.isEmpty && configuration.allowedGIDs.isEmpty)
-            || configuration.allowedUIDs.contains(uid) || configuration.allowedGIDs.contains(gid) || uid == 0
+            || configuration.allowedUIDs.contains(uid) || !configuration.allowedGIDs.isDisjoint(with: peerGroups) || uid == 0
         if !allowed {
             logger.warning("refused connection", metadata: ["pid": "\(pid)", "uid": "\(uid)", "gid": "\(gid)"])
             stats.withLock { $0.connectionsRefused += 1 }
@@ -276,8 +312,12 @@ public final class Daemon: @unchecked Sendable {
             guard s.buffers.count < Int(limits.maxBuffers) else {
                 throw ProtocolError(.limitExceeded, "this client already has \(s.buffers.count) buffers (limit \(limits.maxBuffers))")
             }
-            let handle = s.nextHandle
-            s.nextHandle &+= 1
+            guard UInt64(s.bufferBytes) + size <= configuration.maxClientBytes else {
+                throw ProtocolError(.limitExceeded, "this client holds \(s.bufferBytes) bytes; \(size) more would pass its limit of \(configuration.maxClientBytes) (max_client_bytes)")
+            }
+            var handle = s.nextHandle
+            while handle == 0 || s.buffers[handle] != nil { handle &+= 1 }
+            s.nextHandle = handle &+ 1
             let b = try SharedBuffer(handle: handle, size: Int(size), memory: device.memory)
             s.buffers[handle] = b
             s.bufferBytes += b.size
@@ -287,6 +327,7 @@ public final class Daemon: @unchecked Sendable {
             w.u64(b.deviceAddress)
             w.u64(UInt64(b.size))
             reply(s, w, fds: [b.fd])
+            b.closeDescriptor()
         case .free:
             let handle = try r.u32()
             try r.reserved32()
@@ -311,8 +352,9 @@ public final class Daemon: @unchecked Sendable {
             guard count > 0, count <= limits.maxJobInstructions else {
                 throw ProtocolError(.limitExceeded, "\(count) instructions is outside 1...\(limits.maxJobInstructions)")
             }
-            try submit(s, requestID: id, address: address, count: Int(count),
-                       timeout: timeoutMs == 0 ? configuration.defaultJobTimeout : .milliseconds(Int64(timeoutMs)))
+            // A client may ask for less time than the daemon's limit, never more.
+            let requested: Duration = timeoutMs == 0 ? configuration.defaultJobTimeout : .milliseconds(Int64(timeoutMs))
+            try submit(s, requestID: id, address: address, count: Int(count), timeout: min(requested, configuration.defaultJobTimeout))
         case .cancel:
             let jobID = try r.u64()
             try r.end()
@@ -326,7 +368,7 @@ public final class Daemon: @unchecked Sendable {
         case .status:
             try r.end()
             var w = MessageWriter(type: .statusReply, requestID: id)
-            w.text(statusJSON().serialized(pretty: true))
+            w.text(statusJSON(for: s.uid).serialized(pretty: true))
             reply(s, w)
         case .metrics:
             try r.end()
@@ -340,7 +382,11 @@ public final class Daemon: @unchecked Sendable {
 
     private func submit(_ s: Session, requestID: UInt32, address: UInt64, count: Int, timeout: Duration) throws {
         let bytes = count * 16
-        guard let source = s.buffers.values.first(where: { address >= $0.deviceAddress && address + UInt64(bytes) <= $0.deviceAddress + UInt64($0.size) }) else {
+        // `address` is the client's: compare by subtraction so an address near 2^64 cannot overflow.
+        guard let source = s.buffers.values.first(where: {
+            address >= $0.deviceAddress && address - $0.deviceAddress <= UInt64($0.size) && UInt64(bytes) <= UInt64($0.size) - (address - $0.deviceAddress)
+        }) else {
+            stats.withLock { $0.jobsRejected += 1 }
             throw ProtocolError(.rejected, "the \(count) instructions at 0x\(String(address, radix: 16)) are not inside one of your buffers")
         }
         // Copy first, then verify the copy: the client can no longer change what runs.
@@ -414,6 +460,9 @@ public final class Daemon: @unchecked Sendable {
                 lastTenant = job.session
             }
             var result: JobResult
+            let budget = Int64(job.timeout.components.seconds) * 1_000_000_000 + job.timeout.components.attoseconds / 1_000_000_000
+            runningDeadline.store(now() + budget + 5_000_000_000, ordering: .relaxed)
+            defer { runningDeadline.store(0, ordering: .relaxed) }
             do {
                 let report = try device.run(instructionsAt: job.instructions.deviceAddress, count: job.count, timeout: job.timeout)
                 result = JobResult(jobID: job.id, status: .none, elapsedNanoseconds: report.elapsedNanoseconds,
@@ -451,14 +500,14 @@ public final class Daemon: @unchecked Sendable {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
-    /// Pings systemd every half interval, but only while the device thread is idle-waiting or
-    /// has shown progress within the interval: a wedged device owner makes systemd restart us.
+    /// Pings systemd every half interval while the device owner is responsive: idle, or running a
+    /// job that is still within its deadline (plus grace). A device owner stuck past that makes
+    /// systemd restart us.
     private func watchdogLoop(interval: Duration) {
         let half = interval / 2
-        let limit = Int64(interval.components.seconds) * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
         while !deviceThreadDone.load(ordering: .acquiring) {
-            let idle = scheduler.lock.locked { scheduler.running == nil }
-            if idle || now() - heartbeat.load(ordering: .relaxed) < limit {
+            let deadline = runningDeadline.load(ordering: .relaxed)
+            if deadline == 0 || now() < deadline {
                 notifier.notify("WATCHDOG=1")
             } else {
                 logger.error("device owner unresponsive; withholding watchdog ping")
@@ -470,10 +519,12 @@ public final class Daemon: @unchecked Sendable {
 
     // MARK: - Status and metrics
 
-    func statusJSON() -> JSONValue {
+    func statusJSON(for viewer: UInt32 = 0) -> JSONValue {
         let st = stats.withLock { $0 }
         let uptime = ContinuousClock.now - startTime
-        let clients: [JSONValue] = sessions.values.sorted { $0.id < $1.id }.map { s in
+        // Only root sees every client's pid and uid; others see their own connections.
+        let visible = sessions.values.filter { viewer == 0 || $0.uid == viewer }
+        let clients: [JSONValue] = visible.sorted { $0.id < $1.id }.map { s in
             .object([("session", .int(Int64(s.id))), ("pid", .int(Int64(s.pid))), ("uid", .int(Int64(s.uid))),
                      ("buffers", .int(Int64(s.buffers.count))), ("buffer_bytes", .int(Int64(s.bufferBytes))),
                      ("queued_jobs", .int(Int64(scheduler.queued(session: s.id))))])
@@ -495,13 +546,17 @@ public final class Daemon: @unchecked Sendable {
         ])
     }
 
-    func openMetrics() -> String {
+    /// Metrics as OpenMetrics text (`prometheus: false`, the socket's METRICS reply) or in the
+    /// Prometheus text format node_exporter's textfile collector parses (`prometheus: true`).
+    func openMetrics(prometheus: Bool = false) -> String {
         let st = stats.withLock { $0 }
         let uptime = ContinuousClock.now - startTime
         var out = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
-            out += "# TYPE \(name) \(type)\n# HELP \(name) \(help)\n"
-            for (labels, value) in samples { out += "\(name)\(type == "counter" ? "_total" : "")\(labels) \(value)\n" }
+            let sample = type == "counter" ? name + "_total" : name
+            let family = prometheus ? sample : name
+            out += "# TYPE \(family) \(type)\n# HELP \(family) \(help)\n"
+            for (labels, value) in samples { out += "\(sample)\(labels) \(value)\n" }
         }
         metric("vtad_jobs", "counter", "Jobs by outcome.", [
             ("{result=\"done\"}", "\(st.jobsDone)"), ("{result=\"failed\"}", "\(st.jobsFailed)"),
@@ -515,17 +570,21 @@ public final class Daemon: @unchecked Sendable {
         metric("vtad_profiler", "counter", "Reference profiler counters summed over jobs.",
                zip(ProfilerCounters.names, st.counters.values).map { ("{counter=\"\($0.0)\"}", "\($0.1)") })
         metric("vtad_uptime_seconds", "gauge", "Seconds since start.", [("", "\(uptime.components.seconds)")])
-        out += "# EOF\n"
+        if !prometheus { out += "# EOF\n" }
         return out
     }
 
     private func writeMetricsFile() {
         guard let path = configuration.metricsFile else { return }
         let tmp = path + ".tmp"
-        let text = openMetrics()
-        guard let f = fopen(tmp, "w") else { return }
-        fputs(text, f)
-        fclose(f)
-        rename(tmp, path)
+        let text = openMetrics(prometheus: true)
+        guard let f = fopen(tmp, "w") else {
+            logger.warning("cannot write metrics file \(tmp): \(String(cString: strerror(errno)))")
+            return
+        }
+        let ok = fputs(text, f) >= 0
+        if fclose(f) != 0 || !ok || rename(tmp, path) != 0 {
+            logger.warning("cannot write metrics file \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }

@@ -16,8 +16,10 @@ public struct DaemonConfiguration: Sendable {
     public var allowedUIDs: Set<UInt32> = []
     public var allowedGIDs: Set<UInt32> = []
     public var limits = DaemonLimits()
-    /// Per-job timeout when the client gives none.
+    /// Per-job timeout when the client gives none, and the most a client may ask for.
     public var defaultJobTimeout: Duration = .seconds(30)
+    /// Device memory one client may hold in buffers at once.
+    public var maxClientBytes: UInt64 = 1 << 30
     /// OpenMetrics file for node_exporter's textfile collector, rewritten after every job.
     public var metricsFile: String?
 
@@ -27,7 +29,8 @@ public struct DaemonConfiguration: Sendable {
     public mutating func apply(json: JSONValue) throws(DaemonError) {
         guard case .object(let members) = json else { throw .configuration("the daemon configuration must be a JSON object") }
         let known = ["socket", "socket_mode", "backend", "profile", "vta_config", "target", "allow_uids", "allow_gids",
-                     "max_buffers", "max_buffer_bytes", "max_job_instructions", "max_queued_jobs", "job_timeout_ms", "metrics_file"]
+                     "max_buffers", "max_buffer_bytes", "max_client_bytes", "max_job_instructions", "max_queued_jobs", "job_timeout_ms",
+                     "metrics_file"]
         for (key, value) in members {
             func int() throws(DaemonError) -> Int64 {
                 guard case .int(let v) = value, v >= 0 else { throw .configuration("\(key) must be a non-negative integer") }
@@ -48,7 +51,14 @@ public struct DaemonConfiguration: Sendable {
             }
             switch key {
             case "socket": socketPath = try string()
-            case "socket_mode": socketMode = UInt32(try int() & 0o777)
+            case "socket_mode":
+                // An octal string ("0660") reads naturally; a JSON number is taken as written.
+                if case .string(let text) = value {
+                    guard let mode = UInt32(text, radix: 8), mode <= 0o777 else { throw .configuration("socket_mode \"\(text)\" is not an octal mode like \"0660\"") }
+                    socketMode = mode
+                } else {
+                    socketMode = UInt32(try int() & 0o777)
+                }
             case "backend": backend = try string()
             case "profile":
                 guard let p = SimulatorProfile(rawValue: try string()) else { throw .configuration("profile must be fsim or hardware") }
@@ -63,7 +73,11 @@ public struct DaemonConfiguration: Sendable {
             case "max_buffer_bytes": limits.maxBufferBytes = UInt64(try int())
             case "max_job_instructions": limits.maxJobInstructions = UInt32(clamping: try int())
             case "max_queued_jobs": limits.maxQueuedJobs = UInt32(clamping: max(1, try int()))
-            case "job_timeout_ms": defaultJobTimeout = .milliseconds(try int())
+            case "job_timeout_ms":
+                let ms = try int()
+                guard ms >= 1 else { throw .configuration("job_timeout_ms must be at least 1") }
+                defaultJobTimeout = .milliseconds(ms)
+            case "max_client_bytes": maxClientBytes = UInt64(try int())
             case "metrics_file": metricsFile = try string()
             default:
                 throw .configuration("unknown key \"\(key)\"; known keys: \(known.joined(separator: ", "))")

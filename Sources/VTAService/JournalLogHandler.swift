@@ -40,7 +40,8 @@ public struct JournalLogHandler: LogHandler {
         } else {
             var ts = timespec()
             clock_gettime(CLOCK_REALTIME, &ts)
-            line = "\(ts.tv_sec).\(String(ts.tv_nsec / 1_000_000)) \(event.level) \(label): \(event.message)\(meta)\n"
+            let ms = String(ts.tv_nsec / 1_000_000)
+            line = "\(ts.tv_sec).\(String(repeating: "0", count: 3 - ms.count))\(ms) \(event.level) \(label): \(event.message)\(meta)\n"
         }
         // write(2) rather than stdio: one syscall per line, no shared FILE state.
         var bytes = Array(line.utf8)

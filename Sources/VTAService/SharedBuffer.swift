@@ -10,7 +10,9 @@ import Glibc
 /// the accelerator reads and writes it in place (the tensors never cross the socket).
 final class SharedBuffer {
     let handle: UInt32
-    let fd: Int32
+    /// The memfd until it has been sent to the client; the daemon keeps only the mapping (an open
+    /// descriptor per buffer would let one client exhaust the daemon's descriptor table).
+    private(set) var fd: Int32
     let pointer: UnsafeMutableRawPointer
     let size: Int
     let deviceAddress: UInt64
@@ -45,11 +47,16 @@ final class SharedBuffer {
         self.memory = memory
     }
 
+    /// Closes the descriptor once the client has its copy.
+    func closeDescriptor() {
+        if fd >= 0 { close(fd); fd = -1 }
+    }
+
     /// Unregisters and unmaps. Only called when no job of the owner can still run.
     func release() {
         try? memory.free(physical: deviceAddress)
         munmap(pointer, size)
-        close(fd)
+        closeDescriptor()
     }
 }
 

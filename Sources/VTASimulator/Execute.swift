@@ -240,6 +240,7 @@ extension Simulator {
     }
 
     private func fault(_ f: vta_fault, index: Int, op: String) -> SimulationError {
+        if f.kind == Int32(VTA_FAULT_TIMEOUT) { return .timeout(instruction: index, executed: index) }
         let (name, depth): (String, Int) = switch f.kind {
         case Int32(VTA_FAULT_UOP): ("UOP", config.uopBuffDepth)
         case Int32(VTA_FAULT_INP): ("INP", config.inpBuffDepth)
@@ -252,6 +253,7 @@ extension Simulator {
 
     private func gemm(_ g: GemmInstruction, index: Int, _ ctx: inout ExecutionContext) throws(SimulationError) {
         var state = kernel
+        state.deadline_ns = ctx.deadline
         var loop = kernelLoop(g.loop, wgtOut: g.wgtFactorOut, wgtIn: g.wgtFactorIn)
         var f = vta_fault()
         if vta_gemm(&state, &loop, g.resetReg ? 1 : 0, wraps ? 1 : 0, &f) != 0 {
@@ -266,6 +268,7 @@ extension Simulator {
 
     private func alu(_ a: AluInstruction, index: Int, _ ctx: inout ExecutionContext) throws(SimulationError) {
         var state = kernel
+        state.deadline_ns = ctx.deadline
         var loop = kernelLoop(a.loop)
         var f = vta_fault()
         let shrMode = profile == .hardware ? Int32(VTA_SHR_HW5) : Int32(VTA_SHR_FSIM)

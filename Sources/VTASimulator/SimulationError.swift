@@ -32,6 +32,8 @@ public enum SimulationError: Error, Sendable, Equatable, CustomStringConvertible
     case noFinish(executed: Int, lastExecuted: Int?)
     /// An instruction ran after the final FINISH (fsim would spin forever).
     case finishNotLast(finish: Int, lastExecuted: Int)
+    /// The run passed its deadline (the instruction that was executing, if any).
+    case timeout(instruction: Int?, executed: Int)
 
     /// A module stuck at an instruction, waiting on an empty token queue.
     public struct BlockedModule: Sendable, Equatable, CustomStringConvertible {
@@ -61,6 +63,8 @@ public enum SimulationError: Error, Sendable, Equatable, CustomStringConvertible
         case .noFinish(let executed, let last):
             return "the program ended without a FINISH as the last executed instruction (\(executed) executed"
                 + (last.map { ", last was instruction \($0)" } ?? "") + "); append a FINISH that waits for the store and load modules"
+        case .timeout(let i, let executed):
+            return "the run passed its deadline after \(executed) instructions" + (i.map { ", inside instruction \($0)" } ?? "")
         case .finishNotLast(let f, let last):
             return "instruction \(last) executed after the FINISH at instruction \(f); the reference simulator would never return. Make the FINISH wait for it with tokens"
         }

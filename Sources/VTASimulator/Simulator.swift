@@ -76,7 +76,8 @@ public final class Simulator {
             uop_dst: uopDst, uop_src: uopSrc, uop_wgt: uopWgt,
             acc_depth: UInt32(config.accBuffDepth), inp_depth: UInt32(config.inpBuffDepth),
             wgt_depth: UInt32(config.wgtBuffDepth), uop_depth: UInt32(config.uopBuffDepth),
-            batch: UInt32(config.batch), block_in: UInt32(config.blockIn), block_out: UInt32(config.blockOut))
+            batch: UInt32(config.batch), block_in: UInt32(config.blockIn), block_out: UInt32(config.blockOut),
+            deadline_ns: 0)
         scrub()
     }
 
@@ -106,7 +107,11 @@ public final class Simulator {
 
     /// Runs `count` instructions fetched from simulated DRAM at byte address `address`, as
     /// `VTADeviceRun` does, and returns the counters and timing of this run.
-    public func run(instructionsAt address: UInt64, count: Int, bases: DMABaseAddresses = .zero) throws(SimulationError) -> RunReport {
+    /// - Parameter deadline: stop with `SimulationError.timeout` once this CLOCK_MONOTONIC time
+    ///   (`vta_monotonic_ns`) has passed; nil runs to completion (every run still ends: the
+    ///   simulator cannot hang).
+    public func run(instructionsAt address: UInt64, count: Int, bases: DMABaseAddresses = .zero,
+                    deadlineNanoseconds: Int64? = nil) throws(SimulationError) -> RunReport {
         let start = ContinuousClock.now
         let view = memory.snapshot()
         guard count > 0, count <= 1 << 27,
@@ -128,6 +133,7 @@ public final class Simulator {
         }
 
         var ctx = ExecutionContext(view: view, bases: bases)
+        ctx.deadline = deadlineNanoseconds ?? 0
         ctx.report.fetched = count
         try schedule(program, &queues, &ctx)
 
@@ -236,6 +242,12 @@ public final class Simulator {
     @inline(__always)
     private func step(_ m: PipelineModule, _ program: RawProgram, _ q: inout ModuleQueues, _ ctx: inout ExecutionContext) throws(SimulationError) -> Int? {
         guard let i = q.head(m) else { return nil }
+        if ctx.deadline != 0 {
+            ctx.steps &+= 1
+            if ctx.steps & 255 == 0 && vta_monotonic_ns() > ctx.deadline {
+                throw .timeout(instruction: nil, executed: q.executed.reduce(0, +))
+            }
+        }
         let word = program[i]
         let deps = DependencyFlags(rawValue: UInt8(truncatingIfNeeded: word.low >> 3))
         if ctx.tokens.blocker(m, deps) != nil { return nil }
@@ -377,6 +389,9 @@ struct ExecutionContext {
     var report = RunReport()
     /// Token queues start empty every run (see docs/simulator.md: no tokens leak between jobs).
     var tokens = TokenCounts()
+    /// CLOCK_MONOTONIC deadline in ns (0: none), and instructions stepped (for cheap checks).
+    var deadline: Int64 = 0
+    var steps = 0
 
     init(view: MemoryView, bases: DMABaseAddresses) {
         self.view = view

@@ -1,3 +1,4 @@
+import CVTASimKernels
 import Synchronization
 import VTA
 
@@ -82,12 +83,16 @@ public final class SimulatorDevice: Device {
         do { try memory.free(physical: b.deviceAddress) } catch { throw .unknownBuffer(buffer.label) }
     }
 
-    /// Runs a stream. The simulator never hangs (deadlocks are detected), so the timeout only
-    /// matters to callers that share code with real devices.
+    /// Runs a stream, stopping it at `timeout` (deadlocks are detected immediately; a long but
+    /// legal program is cut off at its deadline like a board run would be).
     public func run(instructionsAt address: UInt64, count: Int, timeout: Duration) throws(DeviceError) -> RunReport {
+        let c = timeout.components
+        let ns = c.seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let budget = ns.overflow || c.seconds < 0 ? Int64.max / 2 : ns.partialValue + c.attoseconds / 1_000_000_000
+        let deadline = vta_monotonic_ns() + max(1, min(budget, Int64.max / 4))
         let result: Result<RunReport, SimulationError> = simulator.withLock { box in
             do throws(SimulationError) {
-                let r = try box.sim.run(instructionsAt: address, count: count)
+                let r = try box.sim.run(instructionsAt: address, count: count, deadlineNanoseconds: deadline)
                 box.total += r.counters
                 return .success(r)
             } catch {
@@ -96,6 +101,8 @@ public final class SimulatorDevice: Device {
         }
         switch result {
         case .success(let r): return r
+        case .failure(.timeout(let i, let executed)):
+            throw .timeout(waited: timeout, detail: "simulator stopped after \(executed) instructions" + (i.map { " (in instruction \($0))" } ?? ""))
         case .failure(let e): throw .runFailed(e.description)
         }
     }

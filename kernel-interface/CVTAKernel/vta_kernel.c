@@ -133,6 +133,21 @@ int vta_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid) {
     return 0;
 }
 
+int vta_peer_groups(int fd, uint32_t *gids, int max) {
+#ifdef SO_PEERGROUPS
+    gid_t buf[256];
+    socklen_t len = sizeof buf;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, buf, &len) != 0) return -1;
+    int n = (int)(len / sizeof(gid_t));
+    if (n > max) n = max;
+    for (int i = 0; i < n; i++) gids[i] = (uint32_t)buf[i];
+    return n;
+#else
+    (void)fd; (void)gids; (void)max;
+    return -1;
+#endif
+}
+
 int vta_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 
 int64_t vta_fd_size(int fd) {

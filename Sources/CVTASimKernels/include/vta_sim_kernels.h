@@ -27,6 +27,9 @@ typedef struct {
     const uint32_t *uop_wgt;
     uint32_t acc_depth, inp_depth, wgt_depth, uop_depth;
     uint32_t batch, block_in, block_out;
+    /* CLOCK_MONOTONIC deadline in nanoseconds (0: none). Long loop nests check it every few
+     * thousand micro-ops and stop with VTA_FAULT_TIMEOUT, so no instruction runs unbounded. */
+    int64_t deadline_ns;
 } vta_sim_state;
 
 typedef struct {
@@ -37,7 +40,10 @@ typedef struct {
 } vta_loop;
 
 /* Which index left its SRAM (fsim profile traps instead of wrapping). */
-enum { VTA_FAULT_NONE = 0, VTA_FAULT_UOP = 1, VTA_FAULT_ACC = 2, VTA_FAULT_INP = 3, VTA_FAULT_WGT = 4, VTA_FAULT_SRC = 5 };
+enum { VTA_FAULT_NONE = 0, VTA_FAULT_UOP = 1, VTA_FAULT_ACC = 2, VTA_FAULT_INP = 3, VTA_FAULT_WGT = 4, VTA_FAULT_SRC = 5, VTA_FAULT_TIMEOUT = 6 };
+
+/* CLOCK_MONOTONIC now, in nanoseconds. */
+int64_t vta_monotonic_ns(void);
 
 typedef struct {
     int32_t kind;

@@ -43,6 +43,10 @@ ssize_t vta_recv_message(int fd, void *buf, size_t len, int *fds, int *nfds, int
 /* Peer credentials of a connected AF_UNIX socket (SO_PEERCRED). 0 on success. */
 int vta_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);
 
+/* Supplementary groups of the peer (SO_PEERGROUPS, Linux 4.13+). Returns how many were stored
+ * (at most max), or -1. */
+int vta_peer_groups(int fd, uint32_t *gids, int max);
+
 /* eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK). */
 int vta_eventfd(void);
 
