@@ -76,8 +76,16 @@ public enum NPY {
         }
     }
 
-    /// Serialises an array as `.npy` version 1.0.
+    /// Serialises an array as `.npy` version 1.0. The header's shape is the array's shape when it
+    /// matches the number of values; otherwise the values are written as a flat 1-D array, so the
+    /// file always describes its data truthfully.
     public static func write(_ array: NPYArray) -> [UInt8] {
+        var array = array
+        let n: Int = switch array.values {
+        case .int8(let v): v.count
+        case .int32(let v): v.count
+        }
+        if array.shape.isEmpty || array.shape.contains(where: { $0 < 0 }) || array.count != n { array.shape = [n] }
         let descr: String
         var payload: [UInt8] = []
         switch array.values {

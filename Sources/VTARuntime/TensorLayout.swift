@@ -11,14 +11,17 @@ public struct TensorLayout: Sendable {
     public static func tiles(_ n: Int, _ tile: Int) -> Int { (n + tile - 1) / tile }
 
     /// Generic tiling: row-major `values` -> tiles in row-major tile order, zero-padded.
+    /// Total on any input: values missing from a short array read as zero, extra values are
+    /// ignored, and non-positive sizes give an empty result (callers that care check the count).
     public static func pack<T: BinaryInteger>(_ values: [T], rows: Int, cols: Int, tileRows: Int, tileCols: Int) -> [T] {
+        guard rows > 0, cols > 0, tileRows > 0, tileCols > 0 else { return [] }
         let tr = tiles(rows, tileRows), tc = tiles(cols, tileCols)
         var out = [T](repeating: 0, count: tr * tc * tileRows * tileCols)
         values.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 for r in 0..<rows {
                     let tileRow = r / tileRows, inRow = r % tileRows
-                    for c in 0..<cols {
+                    for c in 0..<cols where r * cols + c < src.count {
                         let tile = tileRow * tc + c / tileCols
                         dst[(tile * tileRows + inRow) * tileCols + c % tileCols] = src[r * cols + c]
                     }
@@ -28,14 +31,16 @@ public struct TensorLayout: Sendable {
         return out
     }
 
-    /// The inverse of `pack`, dropping the padding.
+    /// The inverse of `pack`, dropping the padding (total like `pack`: missing tiles read as zero).
     public static func unpack<T: BinaryInteger>(_ tiled: [T], rows: Int, cols: Int, tileRows: Int, tileCols: Int) -> [T] {
+        guard rows > 0, cols > 0, tileRows > 0, tileCols > 0 else { return [] }
         let tc = tiles(cols, tileCols)
         var out = [T](repeating: 0, count: rows * cols)
         for r in 0..<rows {
             for c in 0..<cols {
                 let tile = (r / tileRows) * tc + c / tileCols
-                out[r * cols + c] = tiled[(tile * tileRows + r % tileRows) * tileCols + c % tileCols]
+                let i = (tile * tileRows + r % tileRows) * tileCols + c % tileCols
+                if i < tiled.count { out[r * cols + c] = tiled[i] }
             }
         }
         return out
