@@ -81,11 +81,11 @@ public enum NPY {
     /// file always describes its data truthfully.
     public static func write(_ array: NPYArray) -> [UInt8] {
         var array = array
-        let n: Int = switch array.values {
+        let valueCount: Int = switch array.values {
         case .int8(let v): v.count
         case .int32(let v): v.count
         }
-        if array.shape.isEmpty || array.shape.contains(where: { $0 < 0 }) || array.count != n { array.shape = [n] }
+        if array.shape.isEmpty || array.shape.contains(where: { $0 < 0 }) || array.count != valueCount { array.shape = [valueCount] }
         let descr: String
         var payload: [UInt8] = []
         switch array.values {
