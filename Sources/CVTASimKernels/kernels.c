@@ -358,6 +358,9 @@ static int run_job(const vta_job *j) {
 
 static atomic_int pool_result;
 
+/* pool_state: 0 idle, 1 job posted, 4 claimed by the helper, 2 done. The helper claims a posted
+ * job with a compare-and-swap; the caller, once its own half is done, takes an unclaimed job back
+ * the same way. So the caller never waits for a helper that the OS has not scheduled. */
 static void *pool_main(void *arg) {
     (void)arg;
     for (;;) {
@@ -367,7 +370,9 @@ static void *pool_main(void *arg) {
         unsigned spins = 0;
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        while (atomic_load_explicit(&pool_state, memory_order_acquire) != 1) {
+        for (;;) {
+            int expected = 1;
+            if (atomic_compare_exchange_strong(&pool_state, &expected, 4)) break;
             if ((++spins & 255) != 0) {
 #ifdef VTA_X86
                 _mm_pause();
@@ -377,11 +382,14 @@ static void *pool_main(void *arg) {
             struct timespec t1;
             clock_gettime(CLOCK_MONOTONIC, &t1);
             if ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 30000) continue;
+            /* Sleep until a job is posted. Posting happens under the same lock, so the wake-up
+             * cannot be lost. */
             pthread_mutex_lock(&pool_sleep_lock);
             atomic_store(&pool_sleeping, 1);
             while (atomic_load(&pool_state) != 1) pthread_cond_wait(&pool_wake, &pool_sleep_lock);
             atomic_store(&pool_sleeping, 0);
             pthread_mutex_unlock(&pool_sleep_lock);
+            clock_gettime(CLOCK_MONOTONIC, &t0);
         }
         atomic_store(&pool_result, run_job(&pool_job));
         atomic_store_explicit(&pool_state, 2, memory_order_release);
@@ -418,20 +426,25 @@ static int run_split(const vta_job *a, const vta_job *b) {
     if (pthread_once(&pool_once, pool_start) != 0 || !pool_started) return 0;
     if (pthread_mutex_trylock(&pool_lock) != 0) return 0;
     pool_job = *b;
-    atomic_store_explicit(&pool_state, 1, memory_order_release);
-    if (atomic_load(&pool_sleeping)) {
-        pthread_mutex_lock(&pool_sleep_lock);
-        pthread_cond_signal(&pool_wake);
-        pthread_mutex_unlock(&pool_sleep_lock);
-    }
+    pthread_mutex_lock(&pool_sleep_lock);
+    atomic_store(&pool_state, 1);
+    if (atomic_load(&pool_sleeping)) pthread_cond_signal(&pool_wake);
+    pthread_mutex_unlock(&pool_sleep_lock);
     int ra = run_job(a);
-    while (atomic_load_explicit(&pool_state, memory_order_acquire) != 2) {
+    int rb;
+    int expected = 1;
+    if (atomic_compare_exchange_strong(&pool_state, &expected, 0)) {
+        /* The helper never started it (busy machine): run it here. */
+        rb = run_job(b);
+    } else {
+        while (atomic_load_explicit(&pool_state, memory_order_acquire) != 2) {
 #ifdef VTA_X86
-        _mm_pause();
+            _mm_pause();
 #endif
+        }
+        rb = atomic_load(&pool_result);
+        atomic_store(&pool_state, 0);
     }
-    int rb = atomic_load(&pool_result);
-    atomic_store(&pool_state, 0);
     pthread_mutex_unlock(&pool_lock);
     return (ra == VTA_FAULT_TIMEOUT || rb == VTA_FAULT_TIMEOUT) ? 2 : 1;
 }

@@ -165,11 +165,11 @@ public struct HardwareConfig: Sendable, Hashable {
         for (name, bits, key) in elementBits {
             if bits % 8 != 0 {
                 throw .notEncodable(keys: [key, "LOG_BATCH", "LOG_BLOCK"],
-                                    reason: "a \(name) element would be \(bits) bits, not a whole number of bytes")
+                                    reason: "an \(name) element would be \(bits) bits, not a whole number of bytes")
             }
             if bits / 8 > 4096 {
                 throw .notEncodable(keys: [key, "LOG_BATCH", "LOG_BLOCK"],
-                                    reason: "a \(name) element would be \(bits / 8) bytes; elements larger than a 4096-byte page cannot be addressed")
+                                    reason: "an \(name) element would be \(bits / 8) bytes; elements larger than a 4096-byte page cannot be addressed")
             }
         }
         inpElemBytes = inpWidth * batch * blockIn / 8
