@@ -71,12 +71,13 @@ bench: release check-conformance
 # The benchmark package needs Swift 6.3 (ordo-one/benchmark 1.38 on Linux) and builds its own copy
 # of the root package in release mode: slow on 2 cores, so it is kept out of `make test`.
 # VTA_SIM_THREADS=1 makes the simulator single-threaded, like the baselines.
-bench-swift: deps check-conformance
+bench-swift: release check-conformance
 	@v=$$($(SWIFT) --version 2>/dev/null | sed -n 's/.*Swift version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p' | head -n 1); \
 	set -- $$v; if [ -n "$$v" ] && [ $$(( $$1 * 100 + $$2 )) -lt 603 ]; then \
 		echo "bench-swift: the benchmark package needs Swift 6.3 or newer (found $$1.$$2)" >&2; exit 1; fi
 	rm -rf $(BENCH_RESULTS)
-	cd Benchmarks && VTA_CONFORMANCE_DIR="$(abspath $(CONFORMANCE))" \
+	vtad="$$($(SWIFT) build -c release --show-bin-path $(SWIFT_BUILD_FLAGS))/vtad"; \
+	cd Benchmarks && VTA_CONFORMANCE_DIR="$(abspath $(CONFORMANCE))" VTAD="$$vtad" \
 		$(SWIFT) package --allow-writing-to-package-directory benchmark \
 		--no-progress --format jmh --path "$(abspath $(BENCH_RESULTS))"
 	python3 scripts/bench-ratios.py $(BENCH_RESULTS)/*.jmh.json

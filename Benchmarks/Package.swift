@@ -19,6 +19,8 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "VTA", package: "swift-vta"),
                 .product(name: "VTASimulator", package: "swift-vta"),
+                .product(name: "VTARuntime", package: "swift-vta"),
+                .product(name: "VTAClient", package: "swift-vta"),
             ],
             path: "Benchmarks/VTABenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

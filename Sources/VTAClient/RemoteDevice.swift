@@ -107,8 +107,8 @@ public final class RemoteDevice: Device, @unchecked Sendable {
             _ = try? r.u32()
             let text = r.text()
             switch code {
-            case .rejected, .deviceFailure, .queueFull, .shuttingDown, .busy: throw .runFailed(text)
-            case .outOfMemory, .limitExceeded: throw .allocationFailed(requested: 0, largestFree: nil, poolSize: nil, hint: text)
+            case .rejected, .deviceFailure, .queueFull, .shuttingDown, .busy, .limitExceeded: throw .runFailed(text)
+            case .outOfMemory: throw .allocationFailed(requested: 0, largestFree: nil, poolSize: nil, hint: text)
             case .noSuchHandle: throw .unknownBuffer(text)
             default: throw .unavailable("\(code): \(text)")
             }
@@ -134,7 +134,14 @@ public final class RemoteDevice: Device, @unchecked Sendable {
         let result: Result<(MessageReader, [Int32]), DeviceError> = lock.withLock { _ in
             do throws(DeviceError) { return .success(try Self.exchange(socket, w.finish(), expect: .allocReply)) } catch { return .failure(error) }
         }
-        var (r, fds) = try result.get()
+        var (r, fds): (MessageReader, [Int32])
+        switch result {
+        case .success(let v): (r, fds) = v
+        // Say which allocation failed (the daemon's reply carries the reason).
+        case .failure(.runFailed(let why)), .failure(.allocationFailed(_, _, _, let why)):
+            throw .allocationFailed(requested: bytes, largestFree: nil, poolSize: nil, hint: why)
+        case .failure(let e): throw e
+        }
         guard fds.count == 1 else {
             for f in fds { close(f) }
             throw .unavailable("ALLOC reply carried \(fds.count) descriptors, expected 1")

@@ -25,6 +25,7 @@ let benchmarks: @Sendable () -> Void = {
     )
     isaBenchmarks()
     simulatorBenchmarks()
+    runtimeBenchmarks()
 }
 
 // MARK: - ISA encode / decode

@@ -110,7 +110,7 @@ public enum DeviceError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .allocationFailed(requested, largest, pool, hint):
-            var s = "cannot allocate \(requested) bytes of DMA memory"
+            var s = requested > 0 ? "cannot allocate \(requested) bytes of DMA memory" : "cannot allocate DMA memory"
             if let largest { s += "; largest free block \(largest) bytes" }
             if let pool { s += " of a \(pool)-byte pool" }
             return hint.isEmpty ? s : s + ". " + hint
