@@ -27,6 +27,18 @@ struct RunOptions: ParsableArguments {
     var check = false
 }
 
+/// The `--json` result of a run: every output buffer (at the program's own addresses) and the
+/// profiler counters.
+func printRunJSON(_ program: ProgramFile, buffers: [String: [UInt8]], counters: ProfilerCounters) {
+    let after: [JSONValue] = program.allocations.filter { $0.role == .output }.map { seg in
+        .object([
+            ("name", .string(seg.name)), ("phys_addr", .int(Int64(seg.physicalAddress))),
+            ("size", .int(Int64(seg.size))), ("hex", .string(Hex.encode(buffers[seg.name] ?? []))),
+        ])
+    }
+    print(JSONValue.object([("after", .array(after)), ("profiler", counters.json)]).serialized(pretty: true))
+}
+
 /// Runs a program on the in-process simulator and prints the result.
 func runOnSimulator(_ options: RunOptions) throws {
     let program = try loadProgram(options.program)
@@ -36,14 +48,7 @@ func runOnSimulator(_ options: RunOptions) throws {
     do { outcome = try runner.run() } catch { throw CLIError("\(options.program): \(error)") }
     let report = outcome.report
     if options.json {
-        var after: [JSONValue] = []
-        for seg in program.allocations where seg.role == .output {
-            after.append(.object([
-                ("name", .string(seg.name)), ("phys_addr", .int(Int64(seg.physicalAddress))),
-                ("size", .int(Int64(seg.size))), ("hex", .string(Hex.encode(outcome.buffers[seg.name] ?? []))),
-            ]))
-        }
-        print(JSONValue.object([("after", .array(after)), ("profiler", report.counters.json)]).serialized(pretty: true))
+        printRunJSON(program, buffers: outcome.buffers, counters: report.counters)
     } else {
         let seconds = Double(report.elapsedNanoseconds) / 1e9
         print("program:      \(program.name) (\(program.config.bitstreamName), profile \(profile.rawValue))")
@@ -103,14 +108,7 @@ struct RunCommand: ParsableCommand {
             outcome = try ProgramExecution.run(program, on: device, hardwareExpectations: device.name.contains("hardware") || options.profile == .hardware)
         } catch { throw CLIError("\(options.program): \(error)") }
         if options.json {
-            var after: [JSONValue] = []
-            for seg in program.allocations where seg.role == .output {
-                after.append(.object([
-                    ("name", .string(seg.name)), ("phys_addr", .int(Int64(seg.physicalAddress))),
-                    ("size", .int(Int64(seg.size))), ("hex", .string(Hex.encode(outcome.buffers[seg.name] ?? []))),
-                ]))
-            }
-            print(JSONValue.object([("after", .array(after)), ("profiler", outcome.report.counters.json)]).serialized(pretty: true))
+            printRunJSON(program, buffers: outcome.buffers, counters: outcome.report.counters)
         } else {
             print("program:      \(program.name) on \(device.name)")
             for (name, value) in zip(ProfilerCounters.names, outcome.report.counters.values) {

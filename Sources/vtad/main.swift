@@ -38,30 +38,14 @@ struct VTADaemon: ParsableCommand {
         let env = ProcessEnvironment.current
         do {
             if let path = daemonConfig {
-                guard let f = fopen(path, "r") else { throw ValidationError("cannot read \(path): \(String(cString: strerror(errno)))") }
-                var bytes: [UInt8] = []
-                var buf = [UInt8](repeating: 0, count: 4096)
-                while true {
-                    let n = fread(&buf, 1, buf.count, f)
-                    if n <= 0 { break }
-                    bytes += buf.prefix(n)
-                }
-                fclose(f)
                 let json: JSONValue
-                do { json = try JSONValue.parse(bytes: bytes) } catch { throw ValidationError("\(path): \(error)") }
+                do { json = try JSONValue.parse(bytes: try readFile(path)) } catch let e as ValidationError { throw e } catch { throw ValidationError("\(path): \(error)") }
                 try cfg.apply(json: json)
             }
             if let config {
-                guard let f = fopen(config, "r") else { throw ValidationError("cannot read \(config)") }
-                var bytes: [UInt8] = []
-                var buf = [UInt8](repeating: 0, count: 4096)
-                while true {
-                    let n = fread(&buf, 1, buf.count, f)
-                    if n <= 0 { break }
-                    bytes += buf.prefix(n)
+                do { cfg.hardware = try HardwareConfig(json: try JSONValue.parse(bytes: try readFile(config))) } catch let e as ValidationError { throw e } catch {
+                    throw ValidationError("\(config): \(error)")
                 }
-                fclose(f)
-                do { cfg.hardware = try HardwareConfig(json: try JSONValue.parse(bytes: bytes)) } catch { throw ValidationError("\(config): \(error)") }
             }
             if let target { do { cfg.hardware = try cfg.hardware.retargeted(target) } catch { throw ValidationError("\(error)") } }
             if let socket { cfg.socketPath = socket }
@@ -88,6 +72,20 @@ struct VTADaemon: ParsableCommand {
             throw ExitCode(1)
         }
     }
+}
+
+/// Reads a whole file (without Foundation).
+func readFile(_ path: String) throws -> [UInt8] {
+    guard let f = fopen(path, "r") else { throw ValidationError("cannot read \(path): \(String(cString: strerror(errno)))") }
+    defer { fclose(f) }
+    var bytes: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&buf, 1, buf.count, f)
+        if n <= 0 { break }
+        bytes += buf.prefix(n)
+    }
+    return bytes
 }
 
 /// The process environment as a dictionary (without Foundation).
