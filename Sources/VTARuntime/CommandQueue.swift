@@ -213,11 +213,13 @@ public final class CommandQueue {
         case .acc, .acc8Bit, .uop: stage = .compute
         case .out: throw .invalidArgument("LOAD cannot target OUT; load INP, WGT, ACC, ACC_8BIT or UOP")
         }
-        for (name, v, maxValue) in [("xSize", xSize, 0xFFFF), ("ySize", ySize, 0xFFFF), ("xStride", xStride, 0xFFFF),
-                                    ("xPadBefore", xPadBefore, 15), ("yPadBefore", yPadBefore, 15),
-                                    ("xPadAfter", xPadAfter, 15), ("yPadAfter", yPadAfter, 15)] where v < 0 || v > maxValue {
-            throw .invalidArgument("loadBuffer2D: \(name) = \(v) is outside 0...\(maxValue)")
-        }
+        try checkRange("loadBuffer2D", "xSize", xSize, 0xFFFF)
+        try checkRange("loadBuffer2D", "ySize", ySize, 0xFFFF)
+        try checkRange("loadBuffer2D", "xStride", xStride, 0xFFFF)
+        try checkRange("loadBuffer2D", "xPadBefore", xPadBefore, 15)
+        try checkRange("loadBuffer2D", "yPadBefore", yPadBefore, 15)
+        try checkRange("loadBuffer2D", "xPadAfter", xPadAfter, 15)
+        try checkRange("loadBuffer2D", "yPadAfter", yPadAfter, 15)
         let rowLength = xPadBefore + xSize + xPadAfter
         let rows = yPadBefore + ySize + yPadAfter
         let depth = config.sramDepth(memory)
@@ -242,9 +244,9 @@ public final class CommandQueue {
     ) throws(RuntimeError) {
         try checkUsable()
         guard memory == .out else { throw .invalidArgument("STORE reads the OUT buffer; memory must be .out") }
-        for (name, v) in [("xSize", xSize), ("ySize", ySize), ("xStride", xStride)] where v < 0 || v > 0xFFFF {
-            throw .invalidArgument("storeBuffer2D: \(name) = \(v) is outside 0...65535")
-        }
+        try checkRange("storeBuffer2D", "xSize", xSize, 0xFFFF)
+        try checkRange("storeBuffer2D", "ySize", ySize, 0xFFFF)
+        try checkRange("storeBuffer2D", "xStride", xStride, 0xFFFF)
         let depth = config.accBuffDepth
         if xSize > 0 && (sramIndex < 0 || sramIndex + xSize * ySize > depth) {
             throw .sramRange(memory: "OUT", operation: "storeBuffer2D", first: sramIndex, end: sramIndex + xSize * ySize, depth: depth)
@@ -258,24 +260,32 @@ public final class CommandQueue {
         try autoSynchronizeIfFull()
     }
 
+    /// Argument range check without allocating on the success path (this runs per instruction).
+    @inline(__always)
+    private func checkRange(_ operation: StaticString, _ name: StaticString, _ value: Int, _ maxValue: Int) throws(RuntimeError) {
+        if value < 0 || value > maxValue {
+            throw .invalidArgument("\(operation): \(name) = \(value) is outside 0...\(maxValue)")
+        }
+    }
+
     /// `dram_base` for a transfer, after checking alignment and that every byte is inside the buffer.
     private func dramElement(_ buffer: any DMABuffer, elementOffset: Int, xSize: Int, ySize: Int, xStride: Int,
-                             memory: MemoryType, operation: String) throws(RuntimeError) -> UInt32 {
+                             memory: MemoryType, operation: @autoclosure () -> String) throws(RuntimeError) -> UInt32 {
         let e = config.dramElementBytes(memory)
         guard buffer.deviceAddress % UInt64(e) == 0 else {
             throw .misaligned(buffer: buffer.label, address: buffer.deviceAddress, elementBytes: e)
         }
-        guard elementOffset >= 0 else { throw .invalidArgument("\(operation): elementOffset \(elementOffset) is negative") }
+        guard elementOffset >= 0 else { throw .invalidArgument("\(operation()): elementOffset \(elementOffset) is negative") }
         if xSize > 0 && ySize > 0 {
             let first = elementOffset * e
             let end = (elementOffset + (ySize - 1) * xStride + xSize) * e
             if end > buffer.size {
-                throw .bufferRange(buffer: buffer.label, operation: operation, firstByte: first, endByte: end, size: buffer.size)
+                throw .bufferRange(buffer: buffer.label, operation: operation(), firstByte: first, endByte: end, size: buffer.size)
             }
         }
         let base = buffer.deviceAddress / UInt64(e) + UInt64(elementOffset)
         guard base <= UInt64(UInt32.max) else {
-            throw .invalidArgument("\(operation): buffer \(buffer.label) is above the 32-bit element address range of VTA")
+            throw .invalidArgument("\(operation()): buffer \(buffer.label) is above the 32-bit element address range of VTA")
         }
         return UInt32(base)
     }
@@ -329,13 +339,14 @@ public final class CommandQueue {
         // Loop mapping (spec §6.6): two loops -> out, in; one GEMM loop -> out; one ALU loop -> in.
         let isALU: Bool = if case .alu = kernel.mode { true } else { false }
         let loops = kernel.loops
-        func setOut(_ l: UopKernel.Loop) {
+        let outer: UopKernel.Loop? = loops.count == 2 || (loops.count == 1 && !isALU) ? loops[0] : nil
+        let inner: UopKernel.Loop? = loops.count == 2 ? loops[1] : (loops.count == 1 && isALU ? loops[0] : nil)
+        if let l = outer {
             loop.iterOut = l.extent; loop.dstFactorOut = l.dstFactor; loop.srcFactorOut = l.srcFactor; wgtOut = l.wgtFactor
         }
-        func setIn(_ l: UopKernel.Loop) {
+        if let l = inner {
             loop.iterIn = l.extent; loop.dstFactorIn = l.dstFactor; loop.srcFactorIn = l.srcFactor; wgtIn = l.wgtFactor
         }
-        if loops.count == 2 { setOut(loops[0]); setIn(loops[1]) } else if loops.count == 1 { if isALU { setIn(loops[0]) } else { setOut(loops[0]) } }
         let deps = takePendingPops(.compute)
         switch kernel.mode {
         case .gemm(let reset):

@@ -2,6 +2,7 @@
 
 import Benchmark
 import Foundation
+import Synchronization
 import VTA
 import VTAClient
 import VTARuntime
@@ -127,12 +128,18 @@ final class VerifierFixture: @unchecked Sendable {
         regions = [DRAMRegion(start: base, size: 1 << 20, writable: true, label: "data")]
         var words: [InstructionWord] = []
         let inp = UInt32(base / UInt64(config.inpElemBytes)), out = UInt32((base + 0x8_0000) / UInt64(config.outElemBytes))
+        // Each store hands a token back to compute; the next GEMM (and finally FINISH) takes it,
+        // so the FINISH is the last instruction to run and no token is left over.
+        var first = true
         while words.count + 8 < count {
             words.append(try isa.encode(.load(MemoryInstruction(deps: .pushNext, memoryType: .inp, dramBase: inp, ySize: 1, xSize: 1, xStride: 1))))
-            words.append(try isa.encode(.gemm(GemmInstruction(deps: [.popPrev, .pushNext], loop: LoopFields(uopBegin: 0, uopEnd: 1)))))
-            words.append(try isa.encode(.store(MemoryInstruction(deps: .popPrev, memoryType: .out, dramBase: out, ySize: 1, xSize: 1, xStride: 1))))
+            let gemmDeps: DependencyFlags = first ? [.popPrev, .pushNext] : [.popPrev, .popNext, .pushNext]
+            words.append(try isa.encode(.gemm(GemmInstruction(deps: gemmDeps, loop: LoopFields(uopBegin: 0, uopEnd: 1)))))
+            words.append(try isa.encode(.store(MemoryInstruction(deps: [.popPrev, .pushPrev], memoryType: .out, dramBase: out, ySize: 1, xSize: 1, xStride: 1))))
+            first = false
         }
-        words.append(try isa.encode(.finish([])))
+        words.append(try isa.encode(.finish(.popNext)))
+        _ = try verifier.verify(words, regions: regions)
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: words.count * 16, alignment: 16)
         for (i, w) in words.enumerated() {
             raw.storeBytes(of: w.low.littleEndian, toByteOffset: 16 * i, as: UInt64.self)
@@ -161,7 +168,13 @@ final class DaemonFixture: @unchecked Sendable {
         }
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = ["--socket", socket, "--log-level", "error"]
+        // The daemon must not hold the benchmark's output pipes (the runner waits for them to
+        // close), and must die with this process: deinit does not run at exit.
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
+        DaemonFixture.children.withLock { $0.append(process.processIdentifier) }
+        DaemonFixture.installExitHandler
         for _ in 0..<200 {
             if (try? RemoteDevice(socketPath: socket)) != nil { return }
             usleep(10_000)
@@ -174,6 +187,14 @@ final class DaemonFixture: @unchecked Sendable {
         process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: dir)
     }
+
+    static let children = Mutex<[Int32]>([])
+    /// Kills every daemon still running when the benchmark process exits.
+    static let installExitHandler: Void = {
+        atexit {
+            for pid in DaemonFixture.children.withLock({ $0 }) { kill(pid, SIGTERM) }
+        }
+    }()
 }
 
 /// One client with a tiny job ready: an ALU add over one row, stored (a full round trip with a
