@@ -135,6 +135,9 @@ func defaultConformanceDirectory() -> String? {
 
 /// JSON files under a directory, recursively, sorted.
 func jsonFiles(under dir: String) throws -> [String] {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else { throw CLIError("\(dir): no such directory") }
+    guard isDir.boolValue else { throw CLIError("\(dir) is not a directory") }
     guard let e = FileManager.default.enumerator(atPath: dir) else { throw CLIError("cannot read directory \(dir)") }
     var out: [String] = []
     while let rel = e.nextObject() as? String {

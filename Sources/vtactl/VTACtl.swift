@@ -6,6 +6,7 @@ struct VTACtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vtactl",
         abstract: "Inspect, run, disassemble, benchmark and check VTA programs.",
+        version: "0.1.0",
         discussion: """
             Configuration: every command that needs the VTA hardware configuration takes
             --config FILE (TVM's vta_config.json format) or --target NAME (sim, tsim, pynq,

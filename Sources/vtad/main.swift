@@ -15,6 +15,7 @@ struct VTADaemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vtad",
         abstract: "Own the VTA accelerator (a board, or the simulator) and serve local clients over a Unix socket.",
+        version: "0.1.0",
         discussion: """
             Clients (vtactl --backend daemon, Swift programs through VTAClient, libvta) allocate
             shared buffers, submit instruction streams, and wait for results. Every stream is
