@@ -15,13 +15,13 @@ struct VTADaemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vtad",
         abstract: "Own the VTA accelerator (a board, or the simulator) and serve local clients over a Unix socket.",
-        version: "0.1.0",
         discussion: """
             Clients (vtactl --backend daemon, Swift programs through VTAClient, libvta) allocate
             shared buffers, submit instruction streams, and wait for results. Every stream is
             copied and verified before it reaches the device. Runs under systemd (Type=notify,
             socket activation, watchdog) or on its own. Flags override the config file.
-            """)
+            """,
+        version: "0.1.0")
 
     @Option(name: .long, help: "Daemon configuration file (JSON, see docs/operations.md).") var daemonConfig: String?
     @Option(name: .long, help: "Socket path (default /run/vta/vtad.sock).") var socket: String?
