@@ -1,4 +1,5 @@
 import Testing
+import VTATestSupport
 import VTA
 
 /// Configuration validation (spec §1.1, §1.5) and derived constants (spec §1.3, §1.4).
@@ -217,4 +218,13 @@ struct HardwareConfigTests {
             #expect(error.description.contains("TARGET") && error.description.contains("vu9p"))
         }
     }
+}
+
+/// `HardwareConfig.standard` is built without the validating path; it must be exactly what the
+/// validating initializer produces for the stock keys.
+@Test func standardEqualsValidatedStockConfiguration() throws {
+    let validated = try HardwareConfig()
+    #expect(HardwareConfig.standard == validated)
+    #expect(HardwareConfig.standard.bitstreamName == "1x16_i8w8a32_15_15_18_17")
+    #expect(HardwareConfig.standard.isa.encodabilityError == nil)
 }

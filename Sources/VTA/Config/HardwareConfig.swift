@@ -127,11 +127,21 @@ public struct HardwareConfig: Sendable, Hashable {
             "LOG_INP_BUFF_SIZE": logInpBuffSize, "LOG_WGT_BUFF_SIZE": logWgtBuffSize,
             "LOG_ACC_BUFF_SIZE": logAccBuffSize,
         ]
-        for (key, range, why) in Self.ranges where !range.contains(Int64(values[key]!)) {
-            throw .outOfRange(key: key, value: Int64(values[key]!), allowed: range, why: why)
+        for (key, range, why) in Self.ranges {
+            let v = Int64(values[key, default: 0])
+            if !range.contains(v) { throw .outOfRange(key: key, value: v, allowed: range, why: why) }
         }
         if hwVersion.isEmpty { throw .wrongType(key: "HW_VER", found: "an empty string", expected: "a version string such as \"0.0.2\"") }
+        // The keys are in range, so deriving cannot trap; then judge what was derived.
+        self.init(trusted: target, hwVersion, logInpWidth, logWgtWidth, logAccWidth, logBatch, logBlock,
+                  logUopBuffSize, logInpBuffSize, logWgtBuffSize, logAccBuffSize, profile: profile)
+        try validateDerived()
+    }
 
+    /// Derives every constant from keys known to be in range, without judging them.
+    private init(trusted target: String, _ hwVersion: String, _ logInpWidth: Int, _ logWgtWidth: Int, _ logAccWidth: Int,
+                 _ logBatch: Int, _ logBlock: Int, _ logUopBuffSize: Int, _ logInpBuffSize: Int, _ logWgtBuffSize: Int,
+                 _ logAccBuffSize: Int, profile: TargetProfile) {
         self.target = target
         self.hwVersion = hwVersion
         self.logInpWidth = logInpWidth
@@ -154,7 +164,32 @@ public struct HardwareConfig: Sendable, Hashable {
         logOutWidth = logInpWidth
         outWidth = 1 << logOutWidth
         logOutBuffSize = logAccBuffSize + logOutWidth - logAccWidth
+        inpElemBytes = inpWidth * batch * blockIn / 8
+        wgtElemBytes = wgtWidth * blockOut * blockIn / 8
+        accElemBytes = accWidth * batch * blockOut / 8
+        outElemBytes = outWidth * batch * blockOut / 8
 
+        uopBuffSize = 1 << logUopBuffSize
+        inpBuffSize = 1 << logInpBuffSize
+        wgtBuffSize = 1 << logWgtBuffSize
+        accBuffSize = 1 << logAccBuffSize
+        outBuffSize = logOutBuffSize >= 0 ? 1 << logOutBuffSize : 0
+
+        logUopBuffDepth = logUopBuffSize - 5 + 3
+        logInpBuffDepth = logInpBuffSize - logBatch - logBlock - logInpWidth + 3
+        logWgtBuffDepth = logWgtBuffSize - logBlock - logBlock - logWgtWidth + 3
+        logAccBuffDepth = logAccBuffSize - logBatch - logBlock - logAccWidth + 3
+        // A negative log depth shifts to 0 (Swift's shifts are total); validation rejects it.
+        uopBuffDepth = 1 << logUopBuffDepth
+        inpBuffDepth = 1 << logInpBuffDepth
+        wgtBuffDepth = 1 << logWgtBuffDepth
+        accBuffDepth = 1 << logAccBuffDepth
+        isa = ISALayout(computing: logUopBuffDepth, logInpBuffDepth, logWgtBuffDepth, logAccBuffDepth)
+    }
+
+    /// The checks on derived values: whole-byte elements within a page, buffers holding at least
+    /// one element and at most what sram_base addresses, and an encodable ISA (spec §1.5).
+    private func validateDerived() throws(ConfigError) {
         // Elements must be whole bytes and fit in a 4 KiB page (the runtime addresses buffers in
         // elements from page-aligned allocations, spec §2.12).
         let elementBits: [(String, Int, String)] = [
@@ -172,43 +207,23 @@ public struct HardwareConfig: Sendable, Hashable {
                                     reason: "an \(name) element would be \(bits / 8) bytes; elements larger than a 4096-byte page cannot be addressed")
             }
         }
-        inpElemBytes = inpWidth * batch * blockIn / 8
-        wgtElemBytes = wgtWidth * blockOut * blockIn / 8
-        accElemBytes = accWidth * batch * blockOut / 8
-        outElemBytes = outWidth * batch * blockOut / 8
-
-        uopBuffSize = 1 << logUopBuffSize
-        inpBuffSize = 1 << logInpBuffSize
-        wgtBuffSize = 1 << logWgtBuffSize
-        accBuffSize = 1 << logAccBuffSize
-        outBuffSize = logOutBuffSize >= 0 ? 1 << logOutBuffSize : 0
-
-        logUopBuffDepth = logUopBuffSize - 5 + 3
-        logInpBuffDepth = logInpBuffSize - logBatch - logBlock - logInpWidth + 3
-        logWgtBuffDepth = logWgtBuffSize - logBlock - logBlock - logWgtWidth + 3
-        logAccBuffDepth = logAccBuffSize - logBatch - logBlock - logAccWidth + 3
-        for (key, depth, elem) in [
-            ("LOG_UOP_BUFF_SIZE", logUopBuffDepth, Self.uopElemBytes), ("LOG_INP_BUFF_SIZE", logInpBuffDepth, inpElemBytes),
-            ("LOG_WGT_BUFF_SIZE", logWgtBuffDepth, wgtElemBytes), ("LOG_ACC_BUFF_SIZE", logAccBuffDepth, accElemBytes),
+        for (key, value, depth, elem) in [
+            ("LOG_UOP_BUFF_SIZE", logUopBuffSize, logUopBuffDepth, Self.uopElemBytes),
+            ("LOG_INP_BUFF_SIZE", logInpBuffSize, logInpBuffDepth, inpElemBytes),
+            ("LOG_WGT_BUFF_SIZE", logWgtBuffSize, logWgtBuffDepth, wgtElemBytes),
+            ("LOG_ACC_BUFF_SIZE", logAccBuffSize, logAccBuffDepth, accElemBytes),
         ] {
-            let minimum = Int64(values[key]! - depth)
+            let minimum = Int64(value - depth)
             if depth < 0 {
-                throw .outOfRange(key: key, value: Int64(values[key]!), allowed: minimum...(minimum + 16),
+                throw .outOfRange(key: key, value: Int64(value), allowed: minimum...(minimum + 16),
                                   why: "the buffer must hold at least one \(elem)-byte element")
             }
             if depth > 16 {
-                throw .outOfRange(key: key, value: Int64(values[key]!), allowed: minimum...(minimum + 16),
+                throw .outOfRange(key: key, value: Int64(value), allowed: minimum...(minimum + 16),
                                   why: "the 16-bit sram_base field addresses at most 65536 elements")
             }
         }
-        uopBuffDepth = 1 << logUopBuffDepth
-        inpBuffDepth = 1 << logInpBuffDepth
-        wgtBuffDepth = 1 << logWgtBuffDepth
-        accBuffDepth = 1 << logAccBuffDepth
-
-        isa = try ISALayout(
-            logUopDepth: logUopBuffDepth, logInpDepth: logInpBuffDepth,
-            logWgtDepth: logWgtBuffDepth, logAccDepth: logAccBuffDepth)
+        if let error = isa.encodabilityError { throw error }
     }
 
     /// The stock configuration (`1x16_i8w8a32_15_15_18_17`) for a named target.
@@ -216,12 +231,8 @@ public struct HardwareConfig: Sendable, Hashable {
         try HardwareConfig(target: target)
     }
 
-    /// The stock configuration for the `sim` target. Always valid.
-    public static let standard: HardwareConfig = {
-        // The stock values satisfy every check above; a failure here is a programming error.
-        guard let c = try? HardwareConfig() else { fatalError("stock VTA configuration failed validation") }
-        return c
-    }()
+    /// The stock configuration for the `sim` target (its validity is a test, not a run-time check).
+    public static let standard = HardwareConfig(trusted: "sim", "0.0.2", 3, 3, 5, 0, 4, 15, 15, 18, 17, profile: .sim)
 
     /// Reads a configuration in TVM's `vta_config.json` format.
     public init(json: JSONValue) throws(ConfigError) {

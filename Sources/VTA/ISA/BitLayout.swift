@@ -176,6 +176,35 @@ public struct ISALayout: Sendable, Hashable {
     /// - Throws: `ConfigError.notEncodable` when an instruction needs more than 128 bits or a
     ///   micro-op more than 32 (spec §1.5).
     public init(logUopDepth lu: Int, logInpDepth li: Int, logWgtDepth lw: Int, logAccDepth la: Int) throws(ConfigError) {
+        self.init(computing: lu, li, lw, la)
+        if let error = encodabilityError { throw error }
+    }
+
+    /// Why this layout cannot be used (an instruction over 128 bits or a micro-op over 32), or nil.
+    public var encodabilityError: ConfigError? {
+        let lu = gemm.fields[6].width, la = uop.fields[0].width, lw = uop.fields[2].width
+        let li = gemm.fields[12].width
+        if gemm.sizeInBits > 128 || alu.sizeInBits > 128 {
+            let which = gemm.sizeInBits > 128 ? gemm : alu
+            return .notEncodable(
+                keys: ["LOG_UOP_BUFF_SIZE", "LOG_INP_BUFF_SIZE", "LOG_WGT_BUFF_SIZE", "LOG_ACC_BUFF_SIZE"],
+                reason: "the \(which.kind.rawValue) instruction would need \(which.sizeInBits) bits but VTA instructions are 128 bits "
+                    + "(log2 depths uop=\(lu) inp=\(li) wgt=\(lw) acc=\(la); allowed when uop <= 13, "
+                    + "2*acc + 2*inp + 2*wgt <= 64 and acc <= 11)")
+        }
+        if uop.sizeInBits > 32 {
+            return .notEncodable(
+                keys: ["LOG_INP_BUFF_SIZE", "LOG_WGT_BUFF_SIZE", "LOG_ACC_BUFF_SIZE"],
+                reason: "a micro-op would need \(uop.sizeInBits) bits but VTA micro-ops are 32 bits "
+                    + "(acc + max(acc, inp) + wgt = \(la) + \(max(la, li)) + \(lw) must be <= 32)")
+        }
+        return nil
+    }
+
+    /// Lays the structs out without judging the result (see `encodabilityError`). Negative
+    /// depths, which validation rejects, are treated as 0 so that computing never traps.
+    init(computing luIn: Int, _ liIn: Int, _ lwIn: Int, _ laIn: Int) {
+        let lu = max(0, luIn), li = max(0, liIn), lw = max(0, lwIn), la = max(0, laIn)
         let header: [(String, Int, Bool)] = [
             ("opcode", 3, false), ("pop_prev_dep", 1, false), ("pop_next_dep", 1, false),
             ("push_prev_dep", 1, false), ("push_next_dep", 1, false),
@@ -203,20 +232,6 @@ public struct ISALayout: Sendable, Hashable {
             ("dst_idx", la, false), ("src_idx", max(la, li), false), ("wgt_idx", lw, false),
         ])
         decoder = InstructionDecoder(gemm: gemm.access, alu: alu.access, uop: uop.access)
-        if gemm.sizeInBits > 128 || alu.sizeInBits > 128 {
-            let which = gemm.sizeInBits > 128 ? gemm : alu
-            throw .notEncodable(
-                keys: ["LOG_UOP_BUFF_SIZE", "LOG_INP_BUFF_SIZE", "LOG_WGT_BUFF_SIZE", "LOG_ACC_BUFF_SIZE"],
-                reason: "the \(which.kind.rawValue) instruction would need \(which.sizeInBits) bits but VTA instructions are 128 bits "
-                    + "(log2 depths uop=\(lu) inp=\(li) wgt=\(lw) acc=\(la); allowed when uop <= 13, "
-                    + "2*acc + 2*inp + 2*wgt <= 64 and acc <= 11)")
-        }
-        if uop.sizeInBits > 32 {
-            throw .notEncodable(
-                keys: ["LOG_INP_BUFF_SIZE", "LOG_WGT_BUFF_SIZE", "LOG_ACC_BUFF_SIZE"],
-                reason: "a micro-op would need \(uop.sizeInBits) bits but VTA micro-ops are 32 bits "
-                    + "(acc + max(acc, inp) + wgt = \(la) + \(max(la, li)) + \(lw) must be <= 32)")
-        }
     }
 
     /// The layout of a struct view.
