@@ -59,13 +59,15 @@ let package = Package(
             ],
             path: "Sources/vtactl"
         ),
-        .testTarget(name: "VTATests", dependencies: ["VTA"], path: "Tests/VTATests"),
-        .testTarget(name: "VTASimulatorTests", dependencies: ["VTA", "VTASimulator"], path: "Tests/VTASimulatorTests"),
-        .testTarget(name: "VTARuntimeTests", dependencies: ["VTA", "VTASimulator", "VTARuntime"], path: "Tests/VTARuntimeTests"),
-        .testTarget(name: "VTACtlTests", dependencies: ["VTA", "vtactl"], path: "Tests/VTACtlTests"),
+        // Helpers shared by the test targets (data and binary lookup, seeded randomness).
+        .target(name: "VTATestSupport", dependencies: ["VTA"], path: "Tests/VTATestSupport"),
+        .testTarget(name: "VTATests", dependencies: ["VTA", "VTATestSupport"], path: "Tests/VTATests"),
+        .testTarget(name: "VTASimulatorTests", dependencies: ["VTA", "VTASimulator", "VTATestSupport"], path: "Tests/VTASimulatorTests"),
+        .testTarget(name: "VTARuntimeTests", dependencies: ["VTA", "VTASimulator", "VTARuntime", "VTATestSupport"], path: "Tests/VTARuntimeTests"),
+        .testTarget(name: "VTACtlTests", dependencies: ["VTA", "vtactl", "VTATestSupport"], path: "Tests/VTACtlTests"),
         .testTarget(
             name: "VTADaemonTests",
-            dependencies: ["VTA", "VTAProtocol", "VTAClient", "VTARuntime", "VTASimulator", "CVTAKernel", "vtad", "vtactl"],
+            dependencies: ["VTA", "VTAProtocol", "VTAClient", "VTARuntime", "VTASimulator", "CVTAKernel", "VTATestSupport", "vtad", "vtactl"],
             path: "Tests/VTADaemonTests"
         ),
     ],

@@ -1,35 +1,11 @@
 import Foundation
 import Testing
 import VTA
+import VTATestSupport
 
-/// Thrown when something the tests need (the shared data, the built binary) is missing.
-struct MissingTestData: Error, CustomStringConvertible {
-    let description: String
-}
+typealias TestData = SharedTestData
 
-enum TestData {
-    /// The package root: this file is <root>/Tests/VTACtlTests/TestSupport.swift.
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var conformanceDirectory: URL {
-        packageRoot.appendingPathComponent("../shared/conformance").standardizedFileURL
-    }
-
-    static func url(_ relativePath: String) throws -> URL {
-        let url = conformanceDirectory.appendingPathComponent(relativePath)
-        guard FileManager.default.isReadableFile(atPath: url.path) else {
-            throw MissingTestData(description: "shared conformance data missing: \(url.path) is not readable. The tests need "
-                + "the golden files in <package root>/../shared/conformance (see its README.md).")
-        }
-        return url
-    }
-
-    static func json(_ relativePath: String) throws -> JSONValue {
-        let data = try Data(contentsOf: try url(relativePath))
-        return try JSONValue.parse(bytes: [UInt8](data))
-    }
-
+extension SharedTestData {
     /// A config file (TVM's format) for the `config` object of a conformance file.
     static func configFile(from relativePath: String, in dir: URL) throws -> URL {
         let cfg = try #require(try json(relativePath)["config"], "\(relativePath) has no config")
@@ -60,15 +36,7 @@ struct CommandResult: CustomStringConvertible {
 enum VTACtl {
     /// The built `vtactl`: next to the test bundle (Linux: Bundle.main is the build directory),
     /// or in `<package root>/.build/debug`.
-    static func executable() throws -> URL {
-        let candidates = [
-            Bundle.main.bundleURL.appendingPathComponent("vtactl"),
-            TestData.packageRoot.appendingPathComponent(".build/debug/vtactl"),
-        ]
-        for c in candidates where FileManager.default.isExecutableFile(atPath: c.path) { return c }
-        throw MissingTestData(description: "the vtactl binary was not found (looked in \(candidates.map(\.path))); "
-            + "build it with `swift build --build-tests`")
-    }
+    static func executable() throws -> URL { try SharedTestData.builtExecutable("vtactl") }
 
     /// Runs vtactl with arguments (and optional standard input), waiting at most `timeout` seconds.
     static func run(_ arguments: [String], stdin: String? = nil, cwd: URL? = nil, timeout: TimeInterval = 600) throws -> CommandResult {

@@ -1,6 +1,7 @@
 import CVTAKernel
 import Foundation
 import Testing
+import VTATestSupport
 import VTA
 import VTAClient
 import VTAProtocol

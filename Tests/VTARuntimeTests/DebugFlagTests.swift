@@ -1,4 +1,5 @@
 import Testing
+import VTATestSupport
 import VTA
 import VTARuntime
 import VTASimulator

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VTATestSupport
 import VTARuntime
 
 /// Builds a .npy file by hand from the format description (version 1.0: magic, version bytes,

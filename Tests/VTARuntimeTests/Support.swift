@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+import VTATestSupport
 import VTA
 import VTARuntime
 import VTASimulator
@@ -50,20 +51,8 @@ func makeRuntime(_ config: HardwareConfig = Configs.standard, _ profile: Simulat
 
 // MARK: - Randomness
 
-/// SplitMix64 (Steele, Lea, Flood 2014): small, seedable test randomness.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func int8s(_ n: Int) -> [Int8] { (0..<n).map { _ in Int8(truncatingIfNeeded: next()) } }
+/// Ranged draws on the shared SplitMix64 (VTATestSupport).
+extension SplitMix64 {
     mutating func int8s(_ n: Int, in range: ClosedRange<Int>) -> [Int8] { (0..<n).map { _ in Int8(int(range)) } }
     mutating func int32s(_ n: Int, in range: ClosedRange<Int>) -> [Int32] { (0..<n).map { _ in Int32(int(range)) } }
 }

@@ -2,58 +2,9 @@ import Foundation
 import Testing
 import VTA
 import VTASimulator
+import VTATestSupport
 
-/// Thrown when the shared conformance data is missing, so the test fails with a clear message.
-struct MissingTestData: Error, CustomStringConvertible {
-    let description: String
-}
-
-enum TestData {
-    /// The package root: this file is <root>/Tests/VTASimulatorTests/TestSupport.swift.
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var conformanceDirectory: URL {
-        packageRoot.appendingPathComponent("../shared/conformance").standardizedFileURL
-    }
-
-    static func missing(_ path: String) -> MissingTestData {
-        MissingTestData(description: "shared conformance data missing: \(path) is not readable. The tests need the golden "
-            + "files in <package root>/../shared/conformance (see its README.md).")
-    }
-
-    /// Sorted `*.json` paths in a subdirectory of the conformance data; throws if it is absent.
-    static func files(in sub: String) throws -> [URL] {
-        let dir = conformanceDirectory.appendingPathComponent(sub)
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { throw missing(dir.path) }
-        return names.filter { $0.hasSuffix(".json") }.sorted().map { dir.appendingPathComponent($0) }
-    }
-
-    static func json(_ url: URL) throws -> JSONValue {
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw missing(url.path) }
-        return try JSONValue.parse(bytes: [UInt8](data))
-    }
-
-    static func json(_ relativePath: String) throws -> JSONValue {
-        try json(conformanceDirectory.appendingPathComponent(relativePath))
-    }
-}
-
-/// SplitMix64, seedable test randomness.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
-}
+typealias TestData = SharedTestData
 
 /// A simulator with simulated DRAM, and helpers to lay out buffers and an instruction stream.
 final class Harness {

@@ -1,4 +1,5 @@
 import Testing
+import VTATestSupport
 import VTA
 
 /// The typed codec (`ISALayout.encode/decode`) on random values, for configurations in and out of

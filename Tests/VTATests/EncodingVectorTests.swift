@@ -1,4 +1,5 @@
 import Testing
+import VTATestSupport
 import VTA
 
 /// The golden encoding vectors (conformance README §2), in both directions, for both configs.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VTATestSupport
 import VTA
 
 @Suite("JSONValue")

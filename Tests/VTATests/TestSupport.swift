@@ -1,56 +1,15 @@
 import Foundation
 import Testing
 import VTA
+import VTATestSupport
 
 // Shared helpers for the VTA core tests: locating the shared conformance data, a seeded random
 // generator, and an independent model of the packing rule of spec §2.1.
 
-/// Thrown when the shared conformance data (or a file in it) is missing, so the test fails with a
-/// message saying what to provide instead of silently checking nothing.
-struct MissingTestData: Error, CustomStringConvertible {
-    let description: String
-}
+typealias TestData = SharedTestData
 
-enum TestData {
-    /// The package root: this file is <root>/Tests/VTATests/TestSupport.swift.
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// `<root>/../shared/conformance`.
-    static var conformanceDirectory: URL {
-        packageRoot.appendingPathComponent("../shared/conformance").standardizedFileURL
-    }
-
-    /// Raw bytes of a file under the conformance directory; fails clearly when it is absent.
-    static func bytes(_ relativePath: String) throws -> [UInt8] {
-        let url = conformanceDirectory.appendingPathComponent(relativePath)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw MissingTestData(description:
-                "shared conformance data missing: cannot read \(url.path). The tests need the golden files in "
-                + "<package root>/../shared/conformance (see its README.md).")
-        }
-        return [UInt8](data)
-    }
-
-    /// A conformance JSON file parsed with the library's parser.
-    static func json(_ relativePath: String) throws -> JSONValue {
-        try JSONValue.parse(bytes: bytes(relativePath))
-    }
-
+extension SharedTestData {
     static let encodingFiles = ["encodings.json", "encodings-2x32_i8w8a32_14_16_19_18.json"]
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): small, seedable and good enough for test data.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 extension RandomNumberGenerator {

@@ -2,6 +2,7 @@ import CVTAKernel
 import Foundation
 import Synchronization
 import Testing
+import VTATestSupport
 import VTA
 import VTAClient
 import VTAProtocol
@@ -24,24 +25,14 @@ struct HarnessError: Error, CustomStringConvertible {
 // MARK: - Binaries
 
 enum Binaries {
-    /// The package root: this file is <root>/Tests/VTADaemonTests/Support/Harness.swift.
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// A built executable: $VTAD_TEST_BIN_DIR (e.g. a release build for measurements), next to the
-    /// test bundle (on Linux Bundle.main is the build directory), or <root>/.build/debug.
+    /// A built executable: $VTAD_TEST_BIN_DIR (e.g. a release build for measurements), else where
+    /// the shared test support finds this package's binaries.
     static func path(_ name: String) throws -> String {
-        var candidates: [URL] = []
         if let dir = ProcessInfo.processInfo.environment["VTAD_TEST_BIN_DIR"], !dir.isEmpty {
-            candidates.append(URL(fileURLWithPath: dir).appendingPathComponent(name))
+            let url = URL(fileURLWithPath: dir).appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url.path }
         }
-        candidates += [
-            Bundle.main.bundleURL.appendingPathComponent(name),
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent(name),
-            packageRoot.appendingPathComponent(".build/debug/\(name)"),
-        ]
-        for c in candidates where FileManager.default.isExecutableFile(atPath: c.path) { return c.path }
-        throw HarnessError("\(name) was not found (looked in \(candidates.map(\.path))); build with `swift build --build-tests`")
+        do { return try SharedTestData.builtExecutable(name).path } catch { throw HarnessError("\(error)") }
     }
 }
 

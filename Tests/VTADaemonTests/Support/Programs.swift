@@ -3,24 +3,14 @@ import VTA
 import VTAClient
 import VTAProtocol
 import VTARuntime
+import VTATestSupport
 
 // Programs the tests send through the daemon: a tiny ALU job built with the command queue,
 // a GEMM busy loop of chosen length, and raw instruction streams for the verifier tests.
 
-/// SplitMix64 (Steele, Lea, Flood 2014): small seedable randomness.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int8s(_ n: Int) -> [Int8] { (0..<n).map { _ in Int8(truncatingIfNeeded: next()) } }
+/// Ranged draws on the shared SplitMix64 (VTATestSupport).
+extension SplitMix64 {
     mutating func int32s(_ n: Int, in range: ClosedRange<Int32>) -> [Int32] { (0..<n).map { _ in Int32.random(in: range, using: &self) } }
-    mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
 }
 
 /// One daemon client with a small command queue, running `y = int8(x + imm)` over `rows` ACC
