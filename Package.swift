@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "VTASimulator", targets: ["VTASimulator"]),
         .library(name: "VTARuntime", targets: ["VTARuntime"]),
         .library(name: "VTAClient", targets: ["VTAClient"]),
+        .library(name: "VTAHardware", targets: ["VTAHardware"]),
         .executable(name: "vtactl", targets: ["vtactl"]),
         .executable(name: "vtad", targets: ["vtad"]),
     ],
@@ -33,6 +34,21 @@ let package = Package(
             path: "kernel-interface/CVTAKernel",
             sources: ["vta_kernel.c"],
             cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // System libraries: libudev (discovery, hotplug) and libdrm (zocl render nodes, PRIME).
+        .systemLibrary(
+            name: "CLibUdev", path: "kernel-interface/CLibUdev", pkgConfig: "libudev",
+            providers: [.apt(["libudev-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibDRM", path: "kernel-interface/CLibDRM", pkgConfig: "libdrm",
+            providers: [.apt(["libdrm-dev"])]
+        ),
+        // The board: register windows, DMA memory, cache maintenance, completion, discovery.
+        .target(
+            name: "VTAHardware",
+            dependencies: ["VTA", "CVTAKernel", "CLibUdev", "CLibDRM"],
+            path: "Sources/VTAHardware"
         ),
         // The daemon's wire protocol: one file defines every message.
         .target(name: "VTAProtocol", dependencies: ["CVTAKernel"], path: "Sources/VTAProtocol"),
