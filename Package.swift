@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "VTAHardware", targets: ["VTAHardware"]),
         .executable(name: "vtactl", targets: ["vtactl"]),
         .executable(name: "vtad", targets: ["vtad"]),
+        .executable(name: "vta-board-emu", targets: ["vta-board-emu"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,8 +48,19 @@ let package = Package(
         // The board: register windows, DMA memory, cache maintenance, completion, discovery.
         .target(
             name: "VTAHardware",
-            dependencies: ["VTA", "CVTAKernel", "CLibUdev", "CLibDRM"],
+            dependencies: ["VTA", "VTASimulator", "CVTAKernel", "CLibUdev", "CLibDRM"],
             path: "Sources/VTAHardware"
+        ),
+        // The emulated board: registers and DMA memory in a file, the simulator behind them.
+        .target(
+            name: "VTABoardEmulator",
+            dependencies: ["VTA", "VTAHardware", "VTASimulator", "CVTAKernel"],
+            path: "Sources/VTABoardEmulator"
+        ),
+        .executableTarget(
+            name: "vta-board-emu",
+            dependencies: ["VTA", "VTAHardware", "VTABoardEmulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/vta-board-emu"
         ),
         // The daemon's wire protocol: one file defines every message.
         .target(name: "VTAProtocol", dependencies: ["CVTAKernel"], path: "Sources/VTAProtocol"),
@@ -60,7 +72,7 @@ let package = Package(
         ),
         // Client side of the daemon: RemoteDevice.
         .target(name: "VTAClient", dependencies: ["VTA", "VTAProtocol", "CVTAKernel"], path: "Sources/VTAClient"),
-        .target(name: "VTARuntime", dependencies: ["VTA", "VTASimulator", "VTAClient"], path: "Sources/VTARuntime"),
+        .target(name: "VTARuntime", dependencies: ["VTA", "VTASimulator", "VTAClient", "VTAHardware"], path: "Sources/VTARuntime"),
         .executableTarget(
             name: "vtad",
             dependencies: ["VTA", "VTASimulator", "VTAService", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -70,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "vtactl",
             dependencies: [
-                "VTA", "VTASimulator", "VTARuntime", "VTAClient",
+                "VTA", "VTASimulator", "VTARuntime", "VTAClient", "VTAHardware",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/vtactl"
@@ -81,6 +93,11 @@ let package = Package(
         .testTarget(name: "VTASimulatorTests", dependencies: ["VTA", "VTASimulator", "VTATestSupport"], path: "Tests/VTASimulatorTests"),
         .testTarget(name: "VTARuntimeTests", dependencies: ["VTA", "VTASimulator", "VTARuntime", "VTATestSupport"], path: "Tests/VTARuntimeTests"),
         .testTarget(name: "VTACtlTests", dependencies: ["VTA", "vtactl", "VTATestSupport"], path: "Tests/VTACtlTests"),
+        .testTarget(
+            name: "BoardTests",
+            dependencies: ["VTA", "VTAHardware", "VTABoardEmulator", "VTARuntime", "VTASimulator", "VTATestSupport", "vta-board-emu", "vtactl"],
+            path: "Tests/BoardTests"
+        ),
         .testTarget(
             name: "VTADaemonTests",
             dependencies: ["VTA", "VTAProtocol", "VTAClient", "VTARuntime", "VTASimulator", "CVTAKernel", "VTATestSupport", "vtad", "vtactl"],

@@ -52,6 +52,8 @@ public final class SimulatedMemory: Sendable {
         var external: Bool
         /// When the block was last freed (State.frees at that time), for the reuse order.
         var freedAt: UInt64 = 0
+        /// A gap in front of a fixed-address mapping: never reused, never accessible.
+        var isHole = false
     }
 
     struct State {
@@ -92,7 +94,7 @@ public final class SimulatedMemory: Sendable {
             let external = externalBits.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
             // Smallest freed block with enough pages (reference: multimap lower_bound on page count).
             var best: Int?
-            for (i, b) in s.blocks.enumerated() where !b.live && b.pages >= pages {
+            for (i, b) in s.blocks.enumerated() where !b.live && !b.isHole && b.pages >= pages {
                 // Equal page counts: the block freed first (multimap keeps insertion order).
                 if best == nil || (b.pages, b.freedAt) < (s.blocks[best!].pages, s.blocks[best!].freedAt) { best = i }
             }
@@ -144,10 +146,36 @@ public final class SimulatedMemory: Sendable {
         }
     }
 
+    /// Maps `bytes` of caller-owned memory at a fixed, page-aligned physical address above every
+    /// page in use, the way a board's DMA carve-out sits at its physical address. The pages in
+    /// between stay unmapped (DMA there is out of range). Used by the emulated board.
+    public func map(_ pointer: UnsafeMutableRawPointer, physical: UInt64, bytes: Int) throws(SimulatedMemoryError) {
+        let pageBytes = UInt64(Self.pageBytes)
+        guard bytes > 0, physical >= pageBytes, physical % pageBytes == 0 else { throw .invalidSize(bytes) }
+        let firstPage = Int(physical / pageBytes) - 1
+        let pages = (bytes + Self.pageBytes - 1) / Self.pageBytes
+        let bits = UInt(bitPattern: pointer)
+        let ok: Bool = state.withLock { s in
+            guard firstPage >= s.pageOwner.count, firstPage + pages <= Self.maxPages else { return false }
+            let gap = firstPage - s.pageOwner.count
+            if gap > 0 {
+                s.blocks.append(Block(firstPage: s.pageOwner.count, pages: gap, base: nil, live: false, requestedBytes: 0,
+                                      accessibleBytes: 0, external: true, isHole: true))
+                s.pageOwner.append(contentsOf: repeatElement(Int32(s.blocks.count - 1), count: gap))
+            }
+            s.blocks.append(Block(firstPage: firstPage, pages: pages, base: UnsafeMutableRawPointer(bitPattern: bits), live: true,
+                                  requestedBytes: bytes, accessibleBytes: bytes, external: true))
+            s.pageOwner.append(contentsOf: repeatElement(Int32(s.blocks.count - 1), count: pages))
+            s.liveBytes += pages * Self.pageBytes
+            return true
+        }
+        if !ok { throw .outOfAddressSpace(requested: bytes, pagesInUse: firstPage) }
+    }
+
     /// Returns a block to the free list. Its pages keep their address for reuse.
     public func free(physical: UInt64) throws(SimulatedMemoryError) {
         let ok: Bool = state.withLock { s in
-            guard let i = Self.blockIndex(s, physical), s.blocks[i].live,
+            guard let i = Self.blockIndex(s, physical), s.blocks[i].live, !s.blocks[i].isHole,
                   UInt64(s.blocks[i].firstPage + 1) * UInt64(Self.pageBytes) == physical else { return false }
             s.blocks[i].live = false
             s.frees += 1

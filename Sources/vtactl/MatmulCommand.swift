@@ -21,8 +21,9 @@ struct MatmulCommand: ParsableCommand {
     @Option(name: .long, help: "Arithmetic right shift of the int32 sums (0...31).") var shift = 0
     @Option(name: .long, parsing: .unconditional, help: "Saturation bounds LO,HI within -128..127 (default -128,127).") var clip: String?
     @Option(name: .customLong("out"), help: "Where to write C (M x N int8 .npy).") var outPath: String
-    @Option(name: .long, help: "Backend: sim or daemon.") var backend = "sim"
+    @Option(name: .long, help: "Backend: sim, daemon or fpga.") var backend = "sim"
     @OptionGroup var socket: SocketOption
+    @OptionGroup var board: BoardOptionGroup
     @Option(name: .long, help: "Simulator profile: fsim or hardware (default: by target).") var profile: SimulatorProfile?
     @OptionGroup var configOptions: ConfigOptions
     @Flag(name: .long, help: "Also compute C on the CPU and fail if any value differs.") var check = false
@@ -30,8 +31,8 @@ struct MatmulCommand: ParsableCommand {
 
     func run() throws {
         let config = try configOptions.load()
-        guard backend == "sim" || backend == "daemon" else {
-            throw CLIError("unknown backend \"\(backend)\"; use sim or daemon (fpga comes with the board backend)")
+        guard ["sim", "daemon", "fpga"].contains(backend) else {
+            throw CLIError("unknown backend \"\(backend)\"; use sim, daemon or fpga")
         }
         let a = try loadMatrix(aPath, name: "A")
         let b = try loadMatrix(bPath, name: "B")
@@ -65,6 +66,8 @@ struct MatmulCommand: ParsableCommand {
                 throw CLIError("the daemon runs \(device.config.bitstreamName), not the requested \(config.bitstreamName)")
             }
             runtime = Runtime(device: device)
+        } else if backend == "fpga" {
+            runtime = Runtime(device: try board.open(config: config))
         } else {
             do { runtime = try Runtime.open(.simulator(profile: profile), config: config) } catch { throw CLIError("\(error)") }
         }

@@ -87,25 +87,28 @@ struct SimCommand: ParsableCommand {
 
 /// `vtactl run`: a program file on the simulator (default) or through the daemon.
 struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a program file on a backend (sim or daemon).")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a program file on a backend (sim, daemon or fpga).")
     @OptionGroup var options: RunOptions
-    @Option(name: .long, help: "Backend: sim or daemon.") var backend: String = "sim"
+    @Option(name: .long, help: "Backend: sim, daemon or fpga.") var backend: String = "sim"
     @OptionGroup var socket: SocketOption
+    @OptionGroup var board: BoardOptionGroup
 
     func run() throws {
         switch backend {
         case "sim": try runOnSimulator(options)
-        case "daemon": try runOnDaemon()
-        default: throw CLIError("unknown backend \"\(backend)\"; use sim or daemon (fpga comes with the board backend)")
+        case "daemon": try runOnDevice(try socket.connect())
+        case "fpga":
+            let program = try loadProgram(options.program)
+            try runOnDevice(try board.open(config: program.config), hardware: true)
+        default: throw CLIError("unknown backend \"\(backend)\"; use sim, daemon or fpga")
         }
     }
 
-    private func runOnDaemon() throws {
+    private func runOnDevice(_ device: any Device, hardware: Bool = false) throws {
         let program = try loadProgram(options.program)
-        let device = try socket.connect()
         let outcome: ProgramExecution.Outcome
         do {
-            outcome = try ProgramExecution.run(program, on: device, hardwareExpectations: device.name.contains("hardware") || options.profile == .hardware)
+            outcome = try ProgramExecution.run(program, on: device, hardwareExpectations: hardware || device.name.contains("hardware") || options.profile == .hardware)
         } catch { throw CLIError("\(options.program): \(error)") }
         if options.json {
             printRunJSON(program, buffers: outcome.buffers, counters: outcome.report.counters)

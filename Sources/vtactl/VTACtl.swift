@@ -15,6 +15,7 @@ struct VTACtl: AsyncParsableCommand {
         subcommands: [
             ConfigCommand.self, DecodeCommand.self, EncodeCommand.self, DisasmCommand.self,
             SimCommand.self, RunCommand.self, ConformanceCommand.self, BenchCommand.self, MatmulCommand.self, VerifyCommand.self, StatusCommand.self, MetricsCommand.self, NPYCommand.self,
+            BoardCommand.self,
         ]
     )
 }

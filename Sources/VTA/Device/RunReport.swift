@@ -95,6 +95,8 @@ public struct RunReport: Sendable {
     public var leftoverTokens: [TokenQueue: Int] = [:]
     /// Wall-clock time of the run.
     public var elapsedNanoseconds: UInt64 = 0
+    /// Accelerator clock cycles, when the device counts them (Chisel VCR shells).
+    public var cycles: UInt64?
     /// Multiply-accumulates performed by GEMM (micro-op executions x BATCH x BLOCK_IN x BLOCK_OUT).
     public var macs: UInt64 = 0
     /// ALU lane operations (micro-op executions x BATCH x BLOCK_OUT).

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "vta_mmio.h"
 
 #define VTA_MAX_FDS_PER_MESSAGE 4
 

@@ -1,0 +1,374 @@
+import CVTAKernel
+import Glibc
+import Synchronization
+import VTA
+
+/// A VTA accelerator on an FPGA board, driven through its control registers.
+///
+/// One object owns the board: runs are serialised by a lock, buffers come from a sub-allocated
+/// DMA pool, caches are maintained around every run, and completion is polled or signalled by
+/// the UIO interrupt with a wall-clock deadline. When a run times out (or the self-test fails)
+/// the device recovers in place: it resets the programmable logic where the board allows,
+/// remaps the registers, self-tests, and only then takes the next run.
+///
+/// An emulated board (`vta-board-emu`) behind a plain file drives exactly this code.
+public final class FPGADevice: Device, @unchecked Sendable {
+    public let config: HardwareConfig
+    public let target: TargetProfile
+    public let options: BoardOptions
+    public let control: ControlProtocol
+    public let pool: DMAPool
+    public var name: String {
+        switch options.registers {
+        case .devMem(let p): "\(target.name) at \(p)"
+        case .uio(let d): "\(target.name) at \(d)"
+        }
+    }
+
+    /// One mapping of the board's registers; replaced on recovery.
+    struct Session {
+        let registers: RegisterSpace
+        let setup: [(RegisterSpace.Bound, RegisterValue)]
+        let start: [(RegisterSpace.Bound, RegisterValue)]
+        let completion: [(RegisterSpace.Bound, UInt32, UInt32)]
+        let cycles: RegisterSpace.Bound?
+        let interrupt: InterruptLine?
+    }
+
+    struct State {
+        var session: Session?
+        /// Why runs are refused (nil: usable).
+        var unusable: String?
+        /// Stream copy with the stale-done guard in front (HLS shells).
+        var staging: BoardBuffer?
+        /// Bumped by every successful (re)open: buffers and jobs can tell which board instance ran them.
+        var generation = 0
+        var stats = BoardStatistics()
+    }
+    let state: Mutex<State>
+
+    /// Opens the board: maps registers, sets up DMA memory, and runs the self-test.
+    /// - Throws: `DeviceError.unavailable` naming what could not be opened and what to do.
+    public init(options: BoardOptions) throws(DeviceError) {
+        guard options.target.isBoard else {
+            throw .board(.invalidOptions("\(options.target.name) is not a board target; use --board pynq|ultra96|zcu104|de10nano"))
+        }
+        self.options = options
+        self.config = options.config
+        self.target = options.target
+        do { control = try ControlProtocol.forTarget(options.target, pointerBits: options.pointerBits) } catch { throw .board(error) }
+        pool = DMAPool(backend: try Self.makeBackend(options), target: options.target)
+        state = Mutex(State())
+        let opened: Result<Void, DeviceError> = state.withLock { s in
+            do throws(DeviceError) {
+                s.session = try openSession()
+                s.generation = 1
+                if options.selfTest { try selfTestLocked(&s) }
+                return .success(())
+            } catch { return .failure(error) }
+        }
+        try opened.get()
+    }
+
+    // MARK: - Opening
+
+    static func makeBackend(_ o: BoardOptions) throws(DeviceError) -> any DMABackend {
+        switch o.memory {
+        case .backend(let b): return b
+        case let .carveOut(path, base, bytes):
+            return try carveOut(o, path: path, base: base, bytes: bytes)
+        case .udmabuf, .zocl, .auto:
+            if let b = try kernelBackend(o) { return b }
+            if case .devMem = o.registers { return try carveOut(o, path: nil, base: nil, bytes: nil) }
+            throw .board(.invalidOptions("no DMA memory found for \(o.target.name): no u-dma-buf pool under \(o.roots.sys)/class/u-dma-buf, "
+                + "no zocl render node; load u-dma-buf (kernel-interface/devicetree) or XRT's zocl, or give a carve-out"))
+        }
+    }
+
+    static func carveOut(_ o: BoardOptions, path: String?, base: UInt64?, bytes: Int?) throws(DeviceError) -> any DMABackend {
+        var file = path
+        if file == nil, case .devMem(let p) = o.registers { file = p }
+        return CarveOutBackend(path: file ?? "/dev/mem", physicalBase: base ?? o.target.carveOutBase,
+                               bytes: bytes ?? Int(o.target.carveOutSize))
+    }
+
+    /// The kernel allocators (u-dma-buf, zocl), when the options ask for them or `.auto` finds one.
+    static func kernelBackend(_ o: BoardOptions) throws(DeviceError) -> (any DMABackend)? {
+        try KernelDMABackends.select(o)
+    }
+
+    /// Maps the registers and binds the protocol's registers to them.
+    private func openSession() throws(DeviceError) -> Session {
+        do throws(BoardError) {
+            var windows: [RegisterWindow] = []
+            switch options.registers {
+            case .devMem(let path):
+                for w in control.windows {
+                    windows.append(try RegisterWindow.map(path: path, fileOffset: w.base, length: w.size, physicalBase: w.base, sync: true,
+                                                          label: "\(w.name) window \(path) @ 0x\(String(w.base, radix: 16))"))
+                }
+            case .uio(let devnode):
+                var index = 0
+                while index < 5 {
+                    let name = devnode.split(separator: "/").last.map(String.init) ?? devnode
+                    guard SysfsAttribute.read("\(options.roots.sys)/class/uio/\(name)/maps/map\(index)/addr") != nil else { break }
+                    windows.append(try RegisterWindow.uio(devnode: devnode, map: index, roots: options.roots))
+                    index += 1
+                }
+                if windows.isEmpty {
+                    throw .sysfs(path: "\(options.roots.sys)/class/uio", problem: "\(devnode) has no maps (is it the VTA UIO device? see vtactl board info)")
+                }
+            }
+            let space = RegisterSpace(windows: windows)
+            var setup: [(RegisterSpace.Bound, RegisterValue)] = []
+            for w in control.setup { setup.append((try space.bind(w.register), w.value)) }
+            var start: [(RegisterSpace.Bound, RegisterValue)] = []
+            for w in control.start { start.append((try space.bind(w.register), w.value)) }
+            var completion: [(RegisterSpace.Bound, UInt32, UInt32)] = []
+            for c in control.completion { completion.append((try space.bind(c.register), c.mask, c.expected)) }
+            let cycles = try control.cycleCounter.map { r throws(BoardError) in try space.bind(r) }
+            let interrupt: InterruptLine?
+            switch options.completion {
+            case .poll: interrupt = nil
+            case .fifo(let path): interrupt = try InterruptLine(kind: .fifo, path: path)
+            case .uioInterrupt:
+                guard case .uio(let devnode) = options.registers else {
+                    throw .invalidOptions("the UIO interrupt needs --uio; with --devmem use polling or --irq-fifo")
+                }
+                interrupt = try InterruptLine(kind: .uio, path: devnode)
+            }
+            return Session(registers: space, setup: setup, start: start, completion: completion, cycles: cycles, interrupt: interrupt)
+        } catch {
+            throw .board(error)
+        }
+    }
+
+    // MARK: - Device
+
+    public func allocate(bytes: Int, alignment: Int, label: String) throws(DeviceError) -> any DMABuffer {
+        try pool.allocate(bytes: bytes, alignment: alignment, label: label)
+    }
+
+    public func free(_ buffer: any DMABuffer) throws(DeviceError) { try pool.free(buffer) }
+
+    public func run(instructionsAt address: UInt64, count: Int, timeout: Duration) throws(DeviceError) -> RunReport {
+        let result: Result<RunReport, DeviceError> = state.withLock { s in
+            do throws(DeviceError) { return .success(try runLocked(&s, address: address, count: count, timeout: timeout, recover: true)) } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// The compute no-op put in front of streams on HLS shells: a GEMM with no micro-ops, no
+    /// loop iterations and no dependency flags. It cannot block, so it clears `done` first.
+    static let staleDoneGuardWord = InstructionWord(low: UInt64(Opcode.gemm.rawValue), high: 0)
+
+    func runLocked(_ s: inout State, address: UInt64, count: Int, timeout: Duration, recover: Bool) throws(DeviceError) -> RunReport {
+        if let why = s.unusable { throw .unavailable("\(name) is not usable: \(why)") }
+        guard let session = s.session else { throw .unavailable("\(name) is not open") }
+        guard count > 0, count <= 1 << 24 else { throw .runFailed("instruction count \(count) is not in 1...\(1 << 24)") }
+        let insnBytes = HardwareConfig.insnElemBytes
+        guard let source = pool.cpuPointer(deviceAddress: address, length: count * insnBytes) else {
+            throw .runFailed("the instruction stream at 0x\(String(address, radix: 16)) (\(count) instructions) is not in \(name)'s DMA memory")
+        }
+        var launchAddress = address
+        var launchCount = count
+        if control.staleDoneGuard {
+            let need = (count + 1) * insnBytes
+            if (s.staging?.size ?? 0) < need {
+                if let old = s.staging { try? pool.free(old) }
+                s.staging = nil
+                s.staging = try pool.allocate(bytes: max(need, 4096), alignment: 64, label: "instruction staging")
+            }
+            guard let staging = s.staging else { throw .unavailable("no staging buffer") }
+            staging.hostAddress.storeBytes(of: Self.staleDoneGuardWord.low, toByteOffset: 0, as: UInt64.self)
+            staging.hostAddress.storeBytes(of: Self.staleDoneGuardWord.high, toByteOffset: 8, as: UInt64.self)
+            (staging.hostAddress + insnBytes).copyMemory(from: source, byteCount: count * insnBytes)
+            launchAddress = staging.deviceAddress
+            launchCount = count + 1
+        }
+        if launchAddress > 0xFFFF_FFFF && options.pointerBits == 32 {
+            throw .runFailed("instruction address 0x\(String(launchAddress, radix: 16)) does not fit the 32-bit address register")
+        }
+
+        try pool.syncForDevice()
+        if let irq = session.interrupt { do { try irq.arm() } catch { throw .board(error) } }
+        for (reg, value) in session.setup { reg.write(Self.value(value, count: launchCount, address: launchAddress)) }
+        vta_io_wmb()
+        for (reg, value) in session.start { reg.write(Self.value(value, count: launchCount, address: launchAddress)) }
+        let started = monotonicNanoseconds()
+        let budget = Self.nanoseconds(timeout)
+        let deadline = started &+ budget
+
+        let finished = wait(session, until: deadline)
+        let elapsed = monotonicNanoseconds() - started
+        s.stats.runs += 1
+        guard finished else {
+            s.stats.timeouts += 1
+            let dump = session.registers.dump(control.dump)
+            var detail = "registers: \(dump)"
+            if recover { detail += "; " + recoverLocked(&s, reason: "run timed out after \(Duration.nanoseconds(elapsed))") }
+            throw .timeout(waited: .nanoseconds(elapsed), detail: detail)
+        }
+        vta_io_rmb()
+        try pool.syncForCPU()
+        var report = RunReport()
+        report.fetched = count
+        report.elapsedNanoseconds = UInt64(max(0, elapsed))
+        if let c = session.cycles { report.cycles = UInt64(c.read()) }
+        s.stats.busyNanoseconds += UInt64(max(0, elapsed))
+        return report
+    }
+
+    /// Waits for every completion condition, by interrupt or by polling with backoff.
+    private func wait(_ session: Session, until deadline: Int64) -> Bool {
+        @inline(__always) func done() -> Bool {
+            for (reg, mask, expected) in session.completion where reg.read() & mask != expected { return false }
+            return true
+        }
+        if let irq = session.interrupt {
+            while true {
+                if done() { return true }
+                switch irq.wait(until: deadline) {
+                case .fired: continue  // confirm with the registers: the interrupt is only a hint
+                case .timedOut: return done()
+                case .gone:
+                    // The line is gone (EIO/POLLERR): fall back to polling for this run.
+                    return pollUntil(deadline, done)
+                }
+            }
+        }
+        return pollUntil(deadline, done)
+    }
+
+    /// Spins briefly (short runs finish in microseconds), then yields, then sleeps with a
+    /// growing interval capped at 100 µs, until `done` or the deadline.
+    private func pollUntil(_ deadline: Int64, _ done: () -> Bool) -> Bool {
+        var spins = 0
+        var sleepNs = 2_000
+        while true {
+            if done() { return true }
+            if monotonicNanoseconds() >= deadline { return done() }
+            spins += 1
+            if spins < 64 { continue }
+            if spins < 128 { sched_yield(); continue }
+            var ts = timespec(tv_sec: 0, tv_nsec: sleepNs)
+            nanosleep(&ts, nil)
+            sleepNs = min(sleepNs * 2, 100_000)
+        }
+    }
+
+    static func value(_ v: RegisterValue, count: Int, address: UInt64) -> UInt32 {
+        switch v {
+        case .constant(let c): c
+        case .instructionCount: UInt32(truncatingIfNeeded: count)
+        case .instructionAddressLow: UInt32(truncatingIfNeeded: address)
+        case .instructionAddressHigh: UInt32(truncatingIfNeeded: address >> 32)
+        }
+    }
+
+    static func nanoseconds(_ d: Duration) -> Int64 {
+        let c = d.components
+        let s = c.seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if s.overflow || c.seconds < 0 { return c.seconds < 0 ? 0 : Int64.max / 4 }
+        return min(Int64.max / 4, s.partialValue + c.attoseconds / 1_000_000_000)
+    }
+
+    // MARK: - Status
+
+    /// A register dump (`vtactl board regs`).
+    public func registerDump() -> [(name: String, address: UInt64, value: UInt32?)] {
+        state.withLock { s in
+            control.dump.map { r in (r.name, r.address, (try? s.session?.registers.bind(r))?.read()) }
+        }
+    }
+
+    /// What the device has done so far.
+    public var statistics: BoardStatistics { state.withLock { $0.stats } }
+    /// Incremented by every successful open or recovery.
+    public var generation: Int { state.withLock { $0.generation } }
+    /// Why the device refuses runs, or nil.
+    public var unusableReason: String? { state.withLock { $0.unusable } }
+
+    /// Runs the self-test now (`vtactl board selftest`); marks the device unusable on failure.
+    public func selfTest() throws(DeviceError) -> SelfTestResult {
+        let r: Result<SelfTestResult, DeviceError> = state.withLock { s in
+            do throws(DeviceError) { try selfTestLocked(&s); return .success(s.stats.lastSelfTest ?? SelfTestResult(passed: true, detail: "")) } catch {
+                return .failure(error)
+            }
+        }
+        return try r.get()
+    }
+
+    /// Resets and re-opens the board after a failure (see `recoverLocked`).
+    @discardableResult
+    public func recover(reason: String) -> String {
+        state.withLock { s in recoverLocked(&s, reason: reason) }
+    }
+
+    // MARK: - Recovery
+
+    /// The one recovery path, called from every failure site (timeout, self-test failure, bus
+    /// error): stop issuing, reset the programmable logic where the board allows, remap the
+    /// registers, self-test, resume. Returns what happened, for the failed job's error.
+    func recoverLocked(_ s: inout State, reason: String) -> String {
+        s.stats.recoveries += 1
+        s.unusable = "recovering from: \(reason)"
+        var steps: [String] = []
+        // Unmap before touching the PL (an access to a resetting PL can stall the bus).
+        s.session = nil
+        if let sequence = PLResetSequence.forTarget(target) {
+            do {
+                try Self.pulseReset(sequence, path: options.effectiveResetPath)
+                steps.append("PL reset (\(sequence.description)) done")
+            } catch {
+                steps.append("PL reset not possible: \(error.description)")
+            }
+        } else {
+            steps.append("\(target.name) has no PL reset; reprogram the bitstream (vtactl board program) if the next run fails")
+        }
+        do {
+            s.session = try openSession()
+            s.unusable = nil
+            if options.selfTest { try selfTestLocked(&s) }
+            s.generation += 1
+            steps.append("registers remapped, self-test \(options.selfTest ? "passed" : "skipped"), board usable again")
+        } catch {
+            s.unusable = "recovery after \"\(reason)\" failed: \(error.description)"
+            steps.append("board unusable: \(error.description)")
+        }
+        return "recovery: " + steps.joined(separator: "; ")
+    }
+
+    /// Writes a PL-reset sequence through the devmem path (root on a real board).
+    static func pulseReset(_ sequence: PLResetSequence, path: String) throws(BoardError) {
+        var windows: [UInt64: RegisterWindow] = [:]
+        for page in sequence.pages {
+            windows[page] = try RegisterWindow.map(path: path, fileOffset: page, length: 4096, physicalBase: page, sync: true)
+        }
+        for step in sequence.steps {
+            switch step {
+            case let .write(a, v): windows[a & ~0xFFF]?.write32(offset: Int(a & 0xFFF), v)
+            case let .setBits(a, m):
+                if let w = windows[a & ~0xFFF] { w.write32(offset: Int(a & 0xFFF), w.read32(offset: Int(a & 0xFFF)) | m) }
+            case let .clearBits(a, m):
+                if let w = windows[a & ~0xFFF] { w.write32(offset: Int(a & 0xFFF), w.read32(offset: Int(a & 0xFFF)) & ~m) }
+            case .pauseMicroseconds(let us):
+                vta_io_mb()
+                var ts = timespec(tv_sec: us / 1_000_000, tv_nsec: (us % 1_000_000) * 1000)
+                nanosleep(&ts, nil)
+            }
+        }
+        vta_io_mb()
+    }
+}
+
+/// Counts for `vtactl board info` and metrics.
+public struct BoardStatistics: Sendable {
+    public var runs = 0
+    public var timeouts = 0
+    public var recoveries = 0
+    public var busyNanoseconds: UInt64 = 0
+    public var lastSelfTest: SelfTestResult?
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import VTA
+import VTAHardware
+
+/// `vtactl board`: the FPGA board behind `--backend fpga`.
+struct BoardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "board",
+        abstract: "Inspect and check the FPGA board: info, regs, selftest.",
+        subcommands: [Info.self, Regs.self, SelfTest.self])
+
+    /// `vtactl board info`.
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the register flavour and windows, the DMA allocator and pool usage, and the self-test result.")
+        @OptionGroup var board: BoardOptionGroup
+        @OptionGroup var configOptions: ConfigOptions
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() throws {
+            let config = try configOptions.load()
+            let device = try board.open(config: config)
+            let u = device.pool.usage
+            let st = device.statistics
+            let windows = device.control.windows.map { "\($0.name) 0x\(String($0.base, radix: 16)) (+0x\(String($0.size, radix: 16)))" }
+            if json {
+                let doc = JSONValue.object([
+                    ("device", .string(device.name)), ("target", .string(device.target.name)),
+                    ("flavour", .string(device.control.flavour.rawValue)), ("bitstream", .string(config.bitstreamName)),
+                    ("windows", .array(windows.map { .string($0) })),
+                    ("allocator", .string(device.pool.backend.summary)),
+                    ("pool", .object([("regions", .int(Int64(u.regions))), ("bytes", .int(Int64(u.poolBytes))),
+                                      ("used", .int(Int64(u.usedBytes))), ("largest_free", .int(Int64(u.largestFree))),
+                                      ("buffers", .int(Int64(u.buffers)))])),
+                    ("selftest", .string(st.lastSelfTest.map { ($0.passed ? "passed: " : "FAILED: ") + $0.detail } ?? "not run")),
+                ])
+                print(doc.serialized(pretty: true))
+                return
+            }
+            print("device:     \(device.name)")
+            print("target:     \(device.target.name) (\(device.target.family), \(device.target.clockMHz) MHz), bitstream \(config.bitstreamName)")
+            print("registers:  \(device.control.flavour.rawValue): " + windows.joined(separator: ", "))
+            print("allocator:  \(device.pool.backend.summary)")
+            print("pool:       \(u.usedBytes) of \(u.poolBytes) bytes used in \(u.buffers) buffers, largest free block \(u.largestFree) bytes")
+            print("self-test:  " + (st.lastSelfTest.map { ($0.passed ? "passed: " : "FAILED: ") + $0.detail } ?? "not run (--no-selftest)"))
+        }
+    }
+
+    /// `vtactl board regs`.
+    struct Regs: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Dump the accelerator's control registers.")
+        @OptionGroup var board: BoardOptionGroup
+        @OptionGroup var configOptions: ConfigOptions
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() throws {
+            let config = try configOptions.load()
+            var b = board
+            b.noSelfTest = true  // a dump must not change the registers it shows
+            let device = try b.open(config: config)
+            let regs = device.registerDump()
+            if json {
+                print(JSONValue.array(regs.map { r in
+                    .object([("name", .string(r.name)), ("address", .string("0x" + String(r.address, radix: 16))),
+                             ("value", r.value.map { .int(Int64($0)) } ?? .null)])
+                }).serialized(pretty: true))
+                return
+            }
+            for r in regs {
+                let value = r.value.map { "0x" + String($0, radix: 16) } ?? "unmapped"
+                print("\(r.name.padding(toLength: 22, withPad: " ", startingAt: 0)) 0x\(String(r.address, radix: 16))  \(value)")
+            }
+        }
+    }
+
+    /// `vtactl board selftest`.
+    struct SelfTest: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "selftest",
+            abstract: "Run the power-on self-test (loads, GEMM, every ALU op, store) and compare with the simulator; exit 1 on mismatch.")
+        @OptionGroup var board: BoardOptionGroup
+        @OptionGroup var configOptions: ConfigOptions
+
+        func run() throws {
+            let config = try configOptions.load()
+            var b = board
+            b.noSelfTest = true
+            let device = try b.open(config: config)
+            do {
+                let r = try device.selfTest()
+                print("self-test passed: \(r.detail)")
+            } catch {
+                printError("self-test FAILED: \(error.description)")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
