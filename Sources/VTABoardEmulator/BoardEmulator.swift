@@ -37,8 +37,13 @@ public final class BoardEmulator: @unchecked Sendable {
         /// DMA carve-out (CPU physical); default: the target's.
         public var dmaBase: UInt64?
         public var dmaBytes: Int?
+        /// Put the register windows in this file instead, laid out as a UIO device maps them:
+        /// window K (fetch, load, compute, store; or the one VCR window) at offset K x page size.
+        public var uioRegisterFile: String?
         public init(config: HardwareConfig, target: TargetProfile, devmemPath: String, irqFifo: String? = nil, fault: Fault? = nil,
-                    faultAfter: Int = 0, lateBy: Duration = .milliseconds(1500), dmaBase: UInt64? = nil, dmaBytes: Int? = nil) {
+                    faultAfter: Int = 0, lateBy: Duration = .milliseconds(1500), dmaBase: UInt64? = nil, dmaBytes: Int? = nil,
+                    uioRegisterFile: String? = nil) {
+            self.uioRegisterFile = uioRegisterFile
             self.config = config
             self.target = target
             self.devmemPath = devmemPath
@@ -61,6 +66,8 @@ public final class BoardEmulator: @unchecked Sendable {
     private let completedRuns = Atomic<Int>(0)
     private let resets = Atomic<Int>(0)
     private var thread: pthread_t?
+    /// Whether the one-time hang fault has happened (watcher thread only).
+    private var hangSpent = false
     private var log: @Sendable (String) -> Void
 
     /// The size of the stand-in file: the 32-bit physical address space (sparse).
@@ -83,8 +90,21 @@ public final class BoardEmulator: @unchecked Sendable {
         close(fd)
         let t = options.target
         var windows: [RegisterWindow] = []
-        for base in Set([t.fetchBase, t.loadBase, t.computeBase, t.storeBase]).sorted() {
-            windows.append(try RegisterWindow.map(path: path, fileOffset: base, length: Int(t.registerMapRange), physicalBase: base, sync: false))
+        let bases = Set([t.fetchBase, t.loadBase, t.computeBase, t.storeBase]).sorted()
+        for (k, base) in bases.enumerated() {
+            if let uio = options.uioRegisterFile {
+                let ufd = open(uio, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+                guard ufd >= 0 else { let e = errno; throw .open(path: uio, operation: "create", errno: e, hint: "") }
+                let need = off_t(bases.count * RegisterWindow.pageSize)
+                var ust = stat()
+                fstat(ufd, &ust)
+                if ust.st_size < need { _ = ftruncate(ufd, need) }
+                close(ufd)
+                windows.append(try RegisterWindow.map(path: uio, fileOffset: UInt64(k * RegisterWindow.pageSize), length: Int(t.registerMapRange),
+                                                      physicalBase: base, sync: false))
+            } else {
+                windows.append(try RegisterWindow.map(path: path, fileOffset: base, length: Int(t.registerMapRange), physicalBase: base, sync: false))
+            }
         }
         registers = windows
         let dmaBase = options.dmaBase ?? t.carveOutBase
@@ -161,12 +181,14 @@ public final class BoardEmulator: @unchecked Sendable {
         }
     }
 
-    /// Power-on (and post-reset) register state.
-    private func powerOn() {
+    /// Power-on (and post-reset) register state. During a reset the reset line itself is left
+    /// as the driver drives it.
+    private func powerOn(keepResetLine: Bool = false) {
         for w in registers { for o in stride(from: 0, to: min(w.length, 0x40), by: 4) { w.write32(offset: o, 0) } }
         if hls {
             for base in [t.fetchBase, t.loadBase, t.computeBase, t.storeBase] { write(base, 0x4) }  // ap_idle
         }
+        if keepResetLine { return }
         switch t.family {
         case "zynq-7000": write(0xF800_0240, 0)
         case "zynq-ultrascale+":
@@ -209,9 +231,11 @@ public final class BoardEmulator: @unchecked Sendable {
         var quietSince = monotonicNow()
         while !stopRequested.load(ordering: .relaxed) {
             if phase != .dead, inReset {
+                // Registers take their reset values while reset is asserted, so whatever the
+                // driver writes after releasing it stays.
                 log("PL reset: aborting the current run, registers back to power-on state")
-                while inReset && !stopRequested.load(ordering: .relaxed) { pause(100_000) }
-                powerOn()
+                powerOn(keepResetLine: true)
+                while inReset && !stopRequested.load(ordering: .relaxed) { pause(50_000) }
                 resets.add(1, ordering: .relaxed)
                 phase = .idle
                 continue
@@ -264,7 +288,11 @@ public final class BoardEmulator: @unchecked Sendable {
     /// Runs one launch; returns the phase the board is in afterwards.
     private func execute(_ launch: Launch) -> Phase {
         let runIndex = completedRuns.load(ordering: .relaxed)
-        let fault = runIndex >= options.faultAfter ? options.fault : nil
+        var fault = runIndex >= options.faultAfter ? options.fault : nil
+        // A hang happens once: after the PL reset that clears it the board works again.
+        if fault == .hang {
+            if hangSpent { fault = nil } else { hangSpent = true }
+        }
         if hls {
             // The compute module writes done=0 when its first instruction executes. If that
             // instruction waits for a token, the previous run's done=1 stays visible meanwhile.

@@ -23,12 +23,15 @@ final class EmulatedBoard {
     var devmem: String { directory.path + "/devmem" }
 
     init(board: String = "pynq", config: HardwareConfig = .standard, irqFifo: Bool = false,
-         fault: BoardEmulator.Fault? = nil, faultAfter: Int = 0, lateBy: Duration = .milliseconds(300)) throws {
+         fault: BoardEmulator.Fault? = nil, faultAfter: Int = 0, lateBy: Duration = .milliseconds(300),
+         dmaBytes: Int? = nil, uio: Bool = false) throws {
         target = TargetProfile.named(board)!
         self.config = config
         let fifo = irqFifo ? directory.path + "/irq" : nil
+        if uio { try FileManager.default.createDirectory(atPath: directory.path + "/dev", withIntermediateDirectories: true) }
         emulator = try BoardEmulator(options: .init(config: config, target: target, devmemPath: directory.path + "/devmem",
-                                                   irqFifo: fifo, fault: fault, faultAfter: faultAfter, lateBy: lateBy))
+                                                   irqFifo: fifo, fault: fault, faultAfter: faultAfter, lateBy: lateBy,
+                                                   dmaBytes: dmaBytes, uioRegisterFile: uio ? directory.path + "/dev/uio0" : nil))
         emulator.start()
     }
 

@@ -46,6 +46,8 @@ public final class FPGADevice: Device, @unchecked Sendable {
         var stats = BoardStatistics()
     }
     let state: Mutex<State>
+    /// Completions signalled by the interrupt line (the rest were polled).
+    private let interruptWakeups = Atomic<Int>(0)
 
     /// Opens the board: maps registers, sets up DMA memory, and runs the self-test.
     /// - Throws: `DeviceError.unavailable` naming what could not be opened and what to do.
@@ -63,7 +65,14 @@ public final class FPGADevice: Device, @unchecked Sendable {
             do throws(DeviceError) {
                 s.session = try openSession()
                 s.generation = 1
-                if options.selfTest { try selfTestLocked(&s) }
+                if options.selfTest {
+                    do throws(DeviceError) { try selfTestLocked(&s) } catch {
+                        // A wedged accelerator from an earlier process: the same recovery as
+                        // after a failed run (reset, remap, self-test again).
+                        let outcome = recoverLocked(&s, reason: "self-test at open failed: \(error.description)")
+                        if s.unusable != nil { throw .unavailable("\(error.description); \(outcome)") }
+                    }
+                }
                 return .success(())
             } catch { return .failure(error) }
         }
@@ -231,7 +240,9 @@ public final class FPGADevice: Device, @unchecked Sendable {
             while true {
                 if done() { return true }
                 switch irq.wait(until: deadline) {
-                case .fired: continue  // confirm with the registers: the interrupt is only a hint
+                case .fired:
+                    interruptWakeups.add(1, ordering: .relaxed)
+                    continue  // confirm with the registers: the interrupt is only a hint
                 case .timedOut: return done()
                 case .gone:
                     // The line is gone (EIO/POLLERR): fall back to polling for this run.
@@ -285,7 +296,11 @@ public final class FPGADevice: Device, @unchecked Sendable {
     }
 
     /// What the device has done so far.
-    public var statistics: BoardStatistics { state.withLock { $0.stats } }
+    public var statistics: BoardStatistics {
+        var st = state.withLock { $0.stats }
+        st.interruptWakeups = interruptWakeups.load(ordering: .relaxed)
+        return st
+    }
     /// Incremented by every successful open or recovery.
     public var generation: Int { state.withLock { $0.generation } }
     /// Why the device refuses runs, or nil.
@@ -361,6 +376,9 @@ public final class FPGADevice: Device, @unchecked Sendable {
             }
         }
         vta_io_mb()
+        // Give the logic time to come out of reset before the registers are touched again.
+        var settle = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+        nanosleep(&settle, nil)
     }
 }
 
@@ -370,5 +388,7 @@ public struct BoardStatistics: Sendable {
     public var timeouts = 0
     public var recoveries = 0
     public var busyNanoseconds: UInt64 = 0
+    /// Waits ended by the interrupt line.
+    public var interruptWakeups = 0
     public var lastSelfTest: SelfTestResult?
 }
