@@ -82,6 +82,11 @@ let package = Package(
         .testTarget(name: "VTARuntimeTests", dependencies: ["VTA", "VTASimulator", "VTARuntime", "VTATestSupport"], path: "Tests/VTARuntimeTests"),
         .testTarget(name: "VTACtlTests", dependencies: ["VTA", "vtactl", "VTATestSupport"], path: "Tests/VTACtlTests"),
         .testTarget(
+            name: "KernelInterfaceTests",
+            dependencies: ["VTA", "VTAHardware", "CVTAKernel", "VTATestSupport"],
+            path: "Tests/KernelInterfaceTests"
+        ),
+        .testTarget(
             name: "VTADaemonTests",
             dependencies: ["VTA", "VTAProtocol", "VTAClient", "VTARuntime", "VTASimulator", "CVTAKernel", "VTATestSupport", "vtad", "vtactl"],
             path: "Tests/VTADaemonTests"
