@@ -80,7 +80,7 @@ public final class UDMABufBackend: DMABackend {
     /// - Throws: `allocationFailed` when `bytes` exceeds the pool or it is already handed out;
     ///   `unavailable` when the node cannot be opened or mapped.
     public func allocateRegion(bytes: Int, cacheable: Bool) throws(DeviceError) -> any DMARegion {
-        guard bytes <= device.size else {
+        guard bytes >= 0, bytes <= device.size else {
             throw .allocationFailed(requested: bytes, largestFree: capacity, poolSize: device.size, hint: exhaustionHint)
         }
         let taken = handedOut.withLock { taken -> Bool in

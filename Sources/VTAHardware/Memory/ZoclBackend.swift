@@ -75,10 +75,11 @@ public final class ZoclBackend: DMABackend {
             var map = vta_zocl_map_bo(handle: handle, pad: 0, offset: 0)
             let rm = vta_ioctl_ptr(drm.fd, VTA_ZOCL_IOCTL_MAP_BO, &map)
             guard rm == 0 else { throw fail("MAP_BO of BO \(handle)", rm) }
-            guard map.offset <= UInt64(Int64.max),
-                  let base = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, drm.fd, off_t(map.offset)),
+            let what = "mmap of BO \(handle) (\(size) bytes at offset \(KernelDMASupport.hex(map.offset)))"
+            guard map.offset <= UInt64(Int64.max) else { throw fail(what, -EOVERFLOW) }
+            guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, drm.fd, off_t(map.offset)),
                   base != MAP_FAILED else {
-                throw fail("mmap of BO \(handle) (\(size) bytes at offset \(KernelDMASupport.hex(map.offset)))", -errno)
+                throw fail(what, -errno)
             }
             return ZoclRegion(drm: drm, handle: handle, base: base, physicalAddress: info.paddr, size: size,
                               isCoherent: !cacheable)
