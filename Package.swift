@@ -99,6 +99,11 @@ let package = Package(
             path: "Tests/BoardTests"
         ),
         .testTarget(
+            name: "KernelInterfaceTests",
+            dependencies: ["VTA", "VTAHardware", "CVTAKernel", "VTATestSupport"],
+            path: "Tests/KernelInterfaceTests"
+        ),
+        .testTarget(
             name: "VTADaemonTests",
             dependencies: ["VTA", "VTAProtocol", "VTAClient", "VTARuntime", "VTASimulator", "CVTAKernel", "VTATestSupport", "vtad", "vtactl"],
             path: "Tests/VTADaemonTests"

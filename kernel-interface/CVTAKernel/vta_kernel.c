@@ -198,3 +198,46 @@ int vta_read_signal(int sfd) {
     ssize_t r = read(sfd, &info, sizeof info);
     return r == (ssize_t)sizeof info ? (int)info.ssi_signo : 0;
 }
+
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+static int64_t monotonic_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+int vta_wait_readable(int fd, int64_t timeout_ns) {
+    const int64_t deadline = timeout_ns >= 0 ? monotonic_ns() + timeout_ns : 0;
+    for (;;) {
+        struct pollfd p = { .fd = fd, .events = POLLIN, .revents = 0 };
+        struct timespec ts, *tsp = NULL;
+        if (timeout_ns >= 0) {
+            int64_t left = deadline - monotonic_ns();
+            if (left < 0) left = 0;
+            ts.tv_sec = (time_t)(left / 1000000000);
+            ts.tv_nsec = (long)(left % 1000000000);
+            tsp = &ts;
+        }
+        int r = ppoll(&p, 1, tsp, NULL);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        if (r == 0) return 0;
+        if ((p.revents & POLLIN) && !(p.revents & (POLLERR | POLLNVAL))) return 1;
+        if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) return -EIO;
+        /* Some other event (POLLPRI...) without data: keep waiting for the rest of the time. */
+        if (timeout_ns >= 0 && monotonic_ns() >= deadline) return 0;
+    }
+}
+
+int vta_ioctl_ptr(int fd, unsigned long request, void *arg) {
+    int r;
+    do {
+        r = ioctl(fd, request, arg);
+    } while (r == -1 && (errno == EINTR || errno == EAGAIN));
+    return r == -1 ? -errno : 0;
+}

@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
 #include "vta_mmio.h"
+#include "vta_uapi.h"
 
 #define VTA_MAX_FDS_PER_MESSAGE 4
 
@@ -53,6 +55,17 @@ int vta_eventfd(void);
 
 /* Size of the file behind fd (fstat), or -1. */
 int64_t vta_fd_size(int fd);
+
+/* Waits until fd is readable (poll POLLIN), e.g. a UIO interrupt or a DRM completion.
+ * timeout_ns < 0 waits forever. Returns 1 when readable (also when the peer hung up but data is
+ * still pending), 0 on timeout, -EIO when the fd reports POLLERR/POLLHUP/POLLNVAL without data
+ * (a UIO device that was removed or has no IRQ), or another -errno. EINTR is retried with the
+ * time that remains (CLOCK_MONOTONIC), so signals neither shorten nor lengthen the wait. */
+int vta_wait_readable(int fd, int64_t timeout_ns);
+
+/* ioctl(fd, request, arg) retried on EINTR and EAGAIN (like libdrm's drmIoctl). Returns 0, or
+ * -errno. Swift cannot use the variadic ioctl with a request from the uAPI constants portably. */
+int vta_ioctl_ptr(int fd, unsigned long request, void *arg);
 
 
 #ifndef VTA_KERNEL_H_DAEMON
