@@ -1,9 +1,10 @@
 import VTA
 import VTAClient
+import VTAHardware
 import VTASimulator
 
 /// Which accelerator a `Runtime` drives.
-public enum Backend: Sendable, Hashable {
+public enum Backend: Sendable {
     /// The best available: a board, then the daemon, then the simulator. (Only the simulator is
     /// built into this version; boards and the daemon come with their backends.)
     case auto
@@ -11,6 +12,9 @@ public enum Backend: Sendable, Hashable {
     case simulator(profile: SimulatorProfile? = nil)
     /// The vtad daemon on a Unix socket (the device's configuration comes from the daemon).
     case daemon(socket: String = Runtime.defaultSocket)
+    /// An FPGA board driven directly (registers through UIO or /dev/mem); `config` must be what
+    /// the bitstream implements (the self-test at open catches a mismatch).
+    case fpga(BoardOptions)
 }
 
 /// Entry point for Swift programs: opens a device and hands out buffers and command queues.
@@ -47,6 +51,11 @@ public final class Runtime: Sendable {
                 throw .backendUnavailable("the daemon's accelerator does not match the requested configuration: " + diff.joined(separator: "; "))
             }
             return Runtime(device: d)
+        case .fpga(var options):
+            options.config = config
+            do { return Runtime(device: try FPGADevice(options: options)) } catch {
+                throw .backendUnavailable("fpga: \(error.description)")
+            }
         case .simulator(let profile):
             do { return Runtime(device: try SimulatorDevice(config: config, profile: profile)) } catch {
                 throw .backendUnavailable("simulator: \(error.description)")

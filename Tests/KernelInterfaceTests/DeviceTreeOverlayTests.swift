@@ -100,7 +100,7 @@ import VTA
         let dma = try #require(Self.node("vta-dma {", in: dts), "no u-dma-buf node in \(c.file)")
         #expect(Self.property("compatible", in: dma) == "\"ikwzm,u-dma-buf\"")
         #expect(Self.property("device-name", in: dma) == "\"vta-dma\"")
-        #expect(Self.cells(try #require(Self.property("size", in: dma))) == [64 << 20])
+        #expect(Self.cells(try #require(Self.property("size", in: dma))) == [128 << 20])
         #expect(Self.cells(try #require(Self.property("dma-mask", in: dma))) == [32])
     }
 

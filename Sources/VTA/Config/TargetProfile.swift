@@ -57,37 +57,37 @@ public struct TargetProfile: Sendable, Hashable {
         name: "sim", flavour: .simulated, fpgaPart: "none", family: "simulator", clockMHz: 100, logBusWidth: 6,
         registerMapRange: 0x1000, fetchBase: 0x43C0_0000, loadBase: 0x43C0_1000, computeBase: 0x43C0_2000,
         storeBase: 0x43C0_3000, physicalAddressBits: 32, physicalAddressOffset: 0,
-        dmaWindow: 0x0000_1000...0xFFFF_FFFF, hostArchitecture: "host", carveOutBase: 0x1C000000, carveOutSize: 0x400_0000)
+        dmaWindow: 0x0000_1000...0xFFFF_FFFF, hostArchitecture: "host", carveOutBase: 0x18000000, carveOutSize: 0x800_0000)
     public static let tsim = TargetProfile(
         name: "tsim", flavour: .simulated, fpgaPart: "none", family: "chisel-verilator", clockMHz: 100, logBusWidth: 6,
         registerMapRange: 0x1000, fetchBase: 0x43C0_0000, loadBase: 0x43C0_1000, computeBase: 0x43C0_2000,
         storeBase: 0x43C0_3000, physicalAddressBits: 32, physicalAddressOffset: 0,
-        dmaWindow: 0x0000_1000...0xFFFF_FFFF, hostArchitecture: "host", carveOutBase: 0x1C000000, carveOutSize: 0x400_0000)
+        dmaWindow: 0x0000_1000...0xFFFF_FFFF, hostArchitecture: "host", carveOutBase: 0x18000000, carveOutSize: 0x800_0000)
     public static let pynq = TargetProfile(
         name: "pynq", flavour: .xilinxHLS, fpgaPart: "xc7z020clg484-1", family: "zynq-7000", clockMHz: 100,
         logBusWidth: 6, registerMapRange: 0x1000, fetchBase: 0x43C0_0000, loadBase: 0x43C0_1000,
         computeBase: 0x43C0_2000, storeBase: 0x43C0_3000, physicalAddressBits: 32, physicalAddressOffset: 0,
-        dmaWindow: 0x0000_0000...0x3FFF_FFFF, hostArchitecture: "armv7", carveOutBase: 0x1C000000, carveOutSize: 0x400_0000)
+        dmaWindow: 0x0000_0000...0x3FFF_FFFF, hostArchitecture: "armv7", carveOutBase: 0x18000000, carveOutSize: 0x800_0000)
     public static let ultra96 = TargetProfile(
         name: "ultra96", flavour: .xilinxHLS, fpgaPart: "xczu3eg-sbva484-1-e", family: "zynq-ultrascale+",
         clockMHz: 333, logBusWidth: 7, registerMapRange: 0x1000, fetchBase: 0xA000_0000, loadBase: 0xA000_1000,
         computeBase: 0xA000_2000, storeBase: 0xA000_3000, physicalAddressBits: 32, physicalAddressOffset: 0,
-        dmaWindow: 0x0000_0000...0x7FFF_FFFF, hostArchitecture: "aarch64", carveOutBase: 0x70000000, carveOutSize: 0x400_0000)
+        dmaWindow: 0x0000_0000...0x7FFF_FFFF, hostArchitecture: "aarch64", carveOutBase: 0x70000000, carveOutSize: 0x1000_0000)
     public static let zcu104 = TargetProfile(
         name: "zcu104", flavour: .xilinxHLS, fpgaPart: "xczu7ev-ffvc1156-2-e", family: "zynq-ultrascale+",
         clockMHz: 333, logBusWidth: 7, registerMapRange: 0x1000, fetchBase: 0xA000_0000, loadBase: 0xA000_1000,
         computeBase: 0xA000_2000, storeBase: 0xA000_3000, physicalAddressBits: 32, physicalAddressOffset: 0,
-        dmaWindow: 0x0000_0000...0x7FFF_FFFF, hostArchitecture: "aarch64", carveOutBase: 0x70000000, carveOutSize: 0x400_0000)
+        dmaWindow: 0x0000_0000...0x7FFF_FFFF, hostArchitecture: "aarch64", carveOutBase: 0x70000000, carveOutSize: 0x1000_0000)
     public static let de10nano = TargetProfile(
         name: "de10nano", flavour: .chiselVCR, fpgaPart: "5CSEBA6U23I7", family: "cyclone-v", clockMHz: 100,
         logBusWidth: 6, registerMapRange: 0x1000, fetchBase: 0xFF22_0000, loadBase: 0xFF22_1000,
         computeBase: 0xFF22_2000, storeBase: 0xFF22_3000, physicalAddressBits: 32,
-        physicalAddressOffset: 0x8000_0000, dmaWindow: 0x0000_0000...0x3FFF_FFFF, hostArchitecture: "armv7", carveOutBase: 0x3C000000, carveOutSize: 0x400_0000)
+        physicalAddressOffset: 0x8000_0000, dmaWindow: 0x0000_0000...0x3FFF_FFFF, hostArchitecture: "armv7", carveOutBase: 0x38000000, carveOutSize: 0x800_0000)
     public static let intelfocl = TargetProfile(
         name: "intelfocl", flavour: .simulated, fpgaPart: "opencl", family: "intel-opencl", clockMHz: 100,
         logBusWidth: 6, registerMapRange: 0x1000, fetchBase: 0x43C0_0000, loadBase: 0x43C0_1000,
         computeBase: 0x43C0_2000, storeBase: 0x43C0_3000, physicalAddressBits: 32, physicalAddressOffset: 0,
-        dmaWindow: 0x0000_1000...0xFFFF_FFFF, hostArchitecture: "host", carveOutBase: 0x1C000000, carveOutSize: 0x400_0000)
+        dmaWindow: 0x0000_1000...0xFFFF_FFFF, hostArchitecture: "host", carveOutBase: 0x18000000, carveOutSize: 0x800_0000)
 
     /// The target facts as JSON, for `vtactl config show`.
     public var json: JSONValue {

@@ -59,6 +59,11 @@ public final class FPGADevice: Device, @unchecked Sendable {
         self.config = options.config
         self.target = options.target
         do { control = try ControlProtocol.forTarget(options.target, pointerBits: options.pointerBits) } catch { throw .board(error) }
+        // The register device first: a missing one is the likelier mistake and says more.
+        for path in Self.requiredPaths(options) where access(path, F_OK) != 0 {
+            let e = errno
+            throw .board(.open(path: path, operation: "open", errno: e, hint: BoardError.openHint(path, e)))
+        }
         pool = DMAPool(backend: try Self.makeBackend(options), target: options.target)
         state = Mutex(State())
         let opened: Result<Void, DeviceError> = state.withLock { s in
@@ -80,6 +85,16 @@ public final class FPGADevice: Device, @unchecked Sendable {
     }
 
     // MARK: - Opening
+
+    static func requiredPaths(_ o: BoardOptions) -> [String] {
+        var paths: [String] = []
+        switch o.registers {
+        case .devMem(let p): paths.append(p)
+        case .uio(let d): paths.append(d)
+        }
+        if case .fifo(let f) = o.completion { paths.append(f) }
+        return paths
+    }
 
     static func makeBackend(_ o: BoardOptions) throws(DeviceError) -> any DMABackend {
         switch o.memory {
