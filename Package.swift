@@ -67,7 +67,7 @@ let package = Package(
         // The daemon core: sessions, verification, scheduling, metrics, systemd.
         .target(
             name: "VTAService",
-            dependencies: ["VTA", "VTASimulator", "VTAProtocol", "CVTAKernel", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["VTA", "VTASimulator", "VTAHardware", "VTAProtocol", "CVTAKernel", .product(name: "Logging", package: "swift-log")],
             path: "Sources/VTAService"
         ),
         // Client side of the daemon: RemoteDevice.
@@ -105,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VTADaemonTests",
-            dependencies: ["VTA", "VTAProtocol", "VTAClient", "VTARuntime", "VTASimulator", "CVTAKernel", "VTATestSupport", "vtad", "vtactl"],
+            dependencies: ["VTA", "VTAProtocol", "VTAClient", "VTARuntime", "VTASimulator", "VTABoardEmulator", "CVTAKernel", "VTATestSupport", "vtad", "vtactl"],
             path: "Tests/VTADaemonTests"
         ),
     ],

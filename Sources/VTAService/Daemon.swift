@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import VTA
 import VTAProtocol
+import VTAHardware
 import VTASimulator
 
 #if canImport(Glibc)
@@ -20,7 +21,8 @@ public final class Daemon: @unchecked Sendable {
     // @unchecked: `sessions`, `listener` and the shutdown flags belong to the I/O thread; the
     // scheduler and statistics have their own locks; the device is internally synchronised.
     public let configuration: DaemonConfiguration
-    let device: SimulatorDevice
+    let accelerator: Accelerator
+    var device: any Device { accelerator.device }
     let verifier: ProgramVerifier
     let logger: Logger
     let notifier: SystemdNotifier
@@ -84,11 +86,16 @@ public final class Daemon: @unchecked Sendable {
         self.logger = logger
         switch configuration.backend {
         case "auto", "sim":
-            do { device = try SimulatorDevice(config: configuration.hardware, profile: configuration.profile) } catch {
+            do { accelerator = .simulator(try SimulatorDevice(config: configuration.hardware, profile: configuration.profile)) } catch {
                 throw .startup("simulator: \(error)")
             }
+        case "fpga":
+            guard let options = configuration.boardOptions else {
+                throw .startup("backend fpga needs the board's registers: board_uio (/dev/uioN) or board_devmem (see vtactl board info)")
+            }
+            do { accelerator = .board(try FPGADevice(options: options)) } catch { throw .startup("fpga: \(error.description)") }
         default:
-            throw .startup("backend \"\(configuration.backend)\" is not available in this build (use auto or sim)")
+            throw .startup("unknown backend \"\(configuration.backend)\" (use auto, sim or fpga)")
         }
         verifier = ProgramVerifier(config: configuration.hardware)
         notifier = SystemdNotifier(environment: environment)
@@ -318,7 +325,7 @@ public final class Daemon: @unchecked Sendable {
             var handle = s.nextHandle
             while handle == 0 || s.buffers[handle] != nil { handle &+= 1 }
             s.nextHandle = handle &+ 1
-            let b = try SharedBuffer(handle: handle, size: Int(size), memory: device.memory)
+            let b = try SharedBuffer(handle: handle, size: Int(size), accelerator: accelerator)
             s.buffers[handle] = b
             s.bufferBytes += b.size
             var w = MessageWriter(type: .allocReply, requestID: id)
@@ -403,7 +410,11 @@ public final class Daemon: @unchecked Sendable {
             logger.info("rejected job", metadata: ["pid": "\(s.pid)", "reason": "\(error.description)"])
             throw ProtocolError(.rejected, "rejected: \(error.description)")
         }
-        let job = Job(id: nextJobID.wrappingAdd(1, ordering: .relaxed).oldValue, session: s.id, instructions: copy, count: count, timeout: timeout)
+        let transfers = s.buffers.values.contains(where: \.needsCopies)
+            ? Self.transfers(UnsafeRawBufferPointer(start: copy.hostAddress, count: bytes), buffers: Array(s.buffers.values), config: device.config)
+            : []
+        let job = Job(id: nextJobID.wrappingAdd(1, ordering: .relaxed).oldValue, session: s.id, instructions: copy, count: count, timeout: timeout,
+                      transfers: transfers)
         guard scheduler.enqueue(job) else {
             try? device.free(copy)
             throw ProtocolError(.queueFull, "you already have \(configuration.limits.maxQueuedJobs) queued jobs; wait for some to finish")
@@ -411,6 +422,34 @@ public final class Daemon: @unchecked Sendable {
         var w = MessageWriter(type: .submitReply, requestID: requestID)
         w.u64(job.id)
         reply(s, w)
+    }
+
+    /// The span of each client buffer that a verified stream's LOADs read and STOREs write (one
+    /// bounding range per buffer and direction), so a board job copies only what it touches.
+    static func transfers(_ stream: UnsafeRawBufferPointer, buffers: [SharedBuffer], config: HardwareConfig) -> [Job.Transfer] {
+        var out: [ObjectIdentifier: Job.Transfer] = [:]
+        let decoder = config.isa.decoder
+        for i in 0..<(stream.count / 16) {
+            let w = InstructionWord(low: UInt64(littleEndian: stream.loadUnaligned(fromByteOffset: 16 * i, as: UInt64.self)),
+                                    high: UInt64(littleEndian: stream.loadUnaligned(fromByteOffset: 16 * i + 8, as: UInt64.self)))
+            guard w.opcodeBits <= 1 else { continue }
+            let m = decoder.decodeMemory(w)
+            guard m.xSize > 0, m.ySize > 0, let type = m.memoryType else { continue }
+            let e = UInt64(config.dramElementBytes(type))
+            let start = UInt64(m.dramBase) * e
+            let end = start + (UInt64(m.ySize - 1) * UInt64(m.xStride) + UInt64(m.xSize)) * e
+            // The verifier proved every row lies in one buffer; the span does too.
+            guard let b = buffers.first(where: { start >= $0.deviceAddress && start - $0.deviceAddress < UInt64($0.size) }) else { continue }
+            let lo = Int(start - b.deviceAddress), hi = min(b.size, Int(end - b.deviceAddress))
+            var t = out[ObjectIdentifier(b)] ?? Job.Transfer(buffer: b)
+            if w.opcodeBits == 0 {
+                t.reads = t.reads.map { min($0.lowerBound, lo)..<max($0.upperBound, hi) } ?? lo..<hi
+            } else {
+                t.writes = t.writes.map { min($0.lowerBound, lo)..<max($0.upperBound, hi) } ?? lo..<hi
+            }
+            out[ObjectIdentifier(b)] = t
+        }
+        return Array(out.values)
     }
 
     private func closeSession(_ s: Session, reason: String) {
@@ -456,7 +495,9 @@ public final class Daemon: @unchecked Sendable {
             heartbeat.store(now(), ordering: .relaxed)
             if job.session != lastTenant {
                 // No job may observe another client's data left in the SRAMs or OUT buffer.
-                device.scrub()
+                do { try accelerator.scrub() } catch {
+                    logger.warning("scrub between clients failed", metadata: ["error": "\(error.description)"])
+                }
                 lastTenant = job.session
             }
             var result: JobResult
@@ -464,7 +505,14 @@ public final class Daemon: @unchecked Sendable {
             runningDeadline.store(now() + budget + 5_000_000_000, ordering: .relaxed)
             defer { runningDeadline.store(0, ordering: .relaxed) }
             do {
+                // The written span is copied in too: a strided STORE leaves gaps, and the copy back
+                // must return the client's own bytes there.
+                for t in job.transfers {
+                    if let r = t.reads { try t.buffer.copyToDevice(r) }
+                    if let w = t.writes { try t.buffer.copyToDevice(w) }
+                }
                 let report = try device.run(instructionsAt: job.instructions.deviceAddress, count: job.count, timeout: job.timeout)
+                for t in job.transfers { if let w = t.writes { try t.buffer.copyFromDevice(w) } }
                 result = JobResult(jobID: job.id, status: .none, elapsedNanoseconds: report.elapsedNanoseconds,
                                    counters: report.counters.values,
                                    executed: [UInt32(report.moduleInstructions[.load] ?? 0), UInt32(report.moduleInstructions[.compute] ?? 0),
@@ -538,7 +586,7 @@ public final class Daemon: @unchecked Sendable {
             ("client_list", .array(clients)),
             ("queue_depth", .int(Int64(scheduler.depth))),
             ("buffers", .int(Int64(sessions.values.reduce(0) { $0 + $1.buffers.count }))),
-            ("pool_bytes_in_use", .int(Int64(device.memory.liveBytes))),
+            ("pool_bytes_in_use", .int(Int64(accelerator.bytesInUse))),
             ("jobs", .object([("done", .int(Int64(st.jobsDone))), ("failed", .int(Int64(st.jobsFailed))),
                               ("rejected", .int(Int64(st.jobsRejected))), ("cancelled", .int(Int64(st.jobsCancelled)))])),
             ("connections", .object([("total", .int(Int64(st.connectionsTotal))), ("refused", .int(Int64(st.connectionsRefused)))])),
@@ -564,7 +612,7 @@ public final class Daemon: @unchecked Sendable {
         ])
         metric("vtad_clients", "gauge", "Connected clients.", [("", "\(sessions.count)")])
         metric("vtad_queue_depth", "gauge", "Jobs queued or running.", [("", "\(scheduler.depth)")])
-        metric("vtad_pool_bytes", "gauge", "Device memory in use.", [("", "\(device.memory.liveBytes)")])
+        metric("vtad_pool_bytes", "gauge", "Device memory in use.", [("", "\(accelerator.bytesInUse)")])
         metric("vtad_device_seconds", "counter", "Time the device spent running jobs.", [("", "\(Double(st.deviceNanoseconds) / 1e9)")])
         metric("vtad_instructions", "counter", "Instructions run.", [("", "\(st.instructions)")])
         metric("vtad_profiler", "counter", "Reference profiler counters summed over jobs.",

@@ -1,4 +1,5 @@
 import VTA
+import VTAHardware
 import VTASimulator
 import VTAProtocol
 
@@ -8,7 +9,8 @@ public struct DaemonConfiguration: Sendable {
     public var socketPath = "/run/vta/vtad.sock"
     /// Mode of a socket vtad creates itself.
     public var socketMode: UInt32 = 0o660
-    /// `auto`, `sim` or `fpga` (fpga needs the board backend, not in this build).
+    /// `auto` (the simulator), `sim` or `fpga` (a board: `target` names it, `board_uio` or
+    /// `board_devmem` says where its registers are).
     public var backend = "auto"
     public var profile: SimulatorProfile?
     public var hardware: HardwareConfig = .standard
@@ -22,6 +24,19 @@ public struct DaemonConfiguration: Sendable {
     public var maxClientBytes: UInt64 = 1 << 30
     /// OpenMetrics file for node_exporter's textfile collector, rewritten after every job.
     public var metricsFile: String?
+    /// Board access for `backend: fpga`.
+    public var boardUIO: String?
+    public var boardDevMem: String?
+    public var boardIRQ = false
+    public var boardIRQFifo: String?
+
+    /// The `FPGADevice` options for `backend: fpga` (nil without a register source).
+    public var boardOptions: BoardOptions? {
+        let registers: BoardOptions.Registers
+        if let uio = boardUIO { registers = .uio(devnode: uio) } else if let d = boardDevMem { registers = .devMem(path: d) } else { return nil }
+        let completion: BoardOptions.Completion = boardIRQFifo.map { .fifo(path: $0) } ?? (boardIRQ ? .uioInterrupt : .poll)
+        return BoardOptions(config: hardware, board: hardware.targetProfile, registers: registers, completion: completion)
+    }
 
     public init() {}
 
@@ -30,7 +45,7 @@ public struct DaemonConfiguration: Sendable {
         guard case .object(let members) = json else { throw .configuration("the daemon configuration must be a JSON object") }
         let known = ["socket", "socket_mode", "backend", "profile", "vta_config", "target", "allow_uids", "allow_gids",
                      "max_buffers", "max_buffer_bytes", "max_client_bytes", "max_job_instructions", "max_queued_jobs", "job_timeout_ms",
-                     "metrics_file"]
+                     "metrics_file", "board_uio", "board_devmem", "board_irq", "board_irq_fifo"]
         for (key, value) in members {
             func int() throws(DaemonError) -> Int64 {
                 guard case .int(let v) = value, v >= 0 else { throw .configuration("\(key) must be a non-negative integer") }
@@ -79,6 +94,12 @@ public struct DaemonConfiguration: Sendable {
                 defaultJobTimeout = .milliseconds(ms)
             case "max_client_bytes": maxClientBytes = UInt64(try int())
             case "metrics_file": metricsFile = try string()
+            case "board_uio": boardUIO = try string()
+            case "board_devmem": boardDevMem = try string()
+            case "board_irq_fifo": boardIRQFifo = try string()
+            case "board_irq":
+                guard case .bool(let b) = value else { throw .configuration("board_irq must be true or false") }
+                boardIRQ = b
             default:
                 throw .configuration("unknown key \"\(key)\"; known keys: \(known.joined(separator: ", "))")
             }

@@ -15,13 +15,23 @@ final class Job: @unchecked Sendable {
     let instructions: any DMABuffer
     let count: Int
     let timeout: Duration
+    /// For boards: the bytes of each client buffer the job reads (copied in before the run) and
+    /// writes (copied back after it). Buffers cannot be freed while their job is queued.
+    let transfers: [Transfer]
 
-    init(id: UInt64, session: UInt64, instructions: any DMABuffer, count: Int, timeout: Duration) {
+    struct Transfer {
+        let buffer: SharedBuffer
+        var reads: Range<Int>?
+        var writes: Range<Int>?
+    }
+
+    init(id: UInt64, session: UInt64, instructions: any DMABuffer, count: Int, timeout: Duration, transfers: [Transfer] = []) {
         self.id = id
         self.session = session
         self.instructions = instructions
         self.count = count
         self.timeout = timeout
+        self.transfers = transfers
     }
 }
 

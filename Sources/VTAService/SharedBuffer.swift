@@ -1,13 +1,14 @@
 import CVTAKernel
+import VTA
 import VTAProtocol
-import VTASimulator
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A client buffer: a sealed memfd mapped here and by the client, registered with the device so
-/// the accelerator reads and writes it in place (the tensors never cross the socket).
+/// the accelerator reads and writes it in place (the tensors never cross the socket). On a board
+/// the device works on a DMA twin that the daemon fills before and copies back after each job.
 final class SharedBuffer {
     let handle: UInt32
     /// The memfd until it has been sent to the client; the daemon keeps only the mapping (an open
@@ -16,10 +17,12 @@ final class SharedBuffer {
     let pointer: UnsafeMutableRawPointer
     let size: Int
     let deviceAddress: UInt64
-    private let memory: SimulatedMemory
+    private let accelerator: Accelerator
+    /// The DMA copy the board works on (nil: the device uses the mapping itself).
+    private let twin: (any DMABuffer)?
 
     /// Creates the memfd, maps it, and gives it a device address.
-    init(handle: UInt32, size requested: Int, memory: SimulatedMemory) throws(ProtocolError) {
+    init(handle: UInt32, size requested: Int, accelerator: Accelerator) throws(ProtocolError) {
         let size = (requested + 4095) / 4096 * 4096
         let fd = vta_memfd_create("vta-buffer")
         guard fd >= 0 else { throw ProtocolError(.outOfMemory, "memfd_create: \(String(cString: strerror(errno)))") }
@@ -34,7 +37,7 @@ final class SharedBuffer {
             throw ProtocolError(.outOfMemory, "mmap of \(size) bytes: \(String(cString: strerror(e)))")
         }
         do {
-            deviceAddress = try memory.adopt(p, bytes: size)
+            (deviceAddress, twin) = try accelerator.place(p, bytes: size)
         } catch {
             munmap(p, size)
             close(fd)
@@ -44,7 +47,29 @@ final class SharedBuffer {
         self.fd = fd
         self.pointer = p
         self.size = size
-        self.memory = memory
+        self.accelerator = accelerator
+    }
+
+    /// Whether the device works on a copy (a board) rather than on the mapping itself.
+    var needsCopies: Bool { twin != nil }
+
+    /// Before a job: bytes the job reads, from the client's mapping into the device's copy.
+    func copyToDevice(_ range: Range<Int>) throws(DeviceError) {
+        guard let twin, let r = clamped(range) else { return }
+        (twin.hostAddress + r.lowerBound).copyMemory(from: pointer + r.lowerBound, byteCount: r.count)
+        try twin.flush(offset: r.lowerBound, length: r.count)
+    }
+
+    /// After a job: bytes the job wrote, from the device's copy back to the client.
+    func copyFromDevice(_ range: Range<Int>) throws(DeviceError) {
+        guard let twin, let r = clamped(range) else { return }
+        try twin.invalidate(offset: r.lowerBound, length: r.count)
+        (pointer + r.lowerBound).copyMemory(from: twin.hostAddress + r.lowerBound, byteCount: r.count)
+    }
+
+    private func clamped(_ r: Range<Int>) -> Range<Int>? {
+        let lo = max(0, r.lowerBound), hi = min(size, r.upperBound)
+        return lo < hi ? lo..<hi : nil
     }
 
     /// Closes the descriptor once the client has its copy.
@@ -54,7 +79,7 @@ final class SharedBuffer {
 
     /// Unregisters and unmaps. Only called when no job of the owner can still run.
     func release() {
-        try? memory.free(physical: deviceAddress)
+        accelerator.remove(address: deviceAddress, twin: twin)
         munmap(pointer, size)
         closeDescriptor()
     }

@@ -25,7 +25,11 @@ struct VTADaemon: ParsableCommand {
 
     @Option(name: .long, help: "Daemon configuration file (JSON, see docs/operations.md).") var daemonConfig: String?
     @Option(name: .long, help: "Socket path (default /run/vta/vtad.sock).") var socket: String?
-    @Option(name: .long, help: "Backend: auto or sim (fpga comes with the board backend).") var backend: String?
+    @Option(name: .long, help: "Backend: auto, sim or fpga (with --target pynq|ultra96|zcu104|de10nano and --uio or --devmem).") var backend: String?
+    @Option(name: .long, help: "fpga: the board's UIO device (e.g. /dev/uio0).") var uio: String?
+    @Option(name: .long, help: "fpga: map registers and the DMA carve-out from this file (/dev/mem, or vta-board-emu's file).") var devmem: String?
+    @Flag(name: .long, help: "fpga: wait for the UIO interrupt instead of polling.") var irq = false
+    @Option(name: .customLong("irq-fifo"), help: "fpga: wait for completions on this FIFO (vta-board-emu --irq-fifo).") var irqFifo: String?
     @Option(name: .long, help: "Simulator profile: fsim or hardware.") var profile: SimulatorProfile?
     @Option(name: .long, help: "VTA configuration (vta_config.json).") var config: String?
     @Option(name: .long, help: "Named target with the stock configuration.") var target: String?
@@ -53,6 +57,10 @@ struct VTADaemon: ParsableCommand {
             if let backend { cfg.backend = backend }
             if let profile { cfg.profile = profile }
             if let metricsFile { cfg.metricsFile = metricsFile }
+            if let uio { cfg.boardUIO = uio }
+            if let devmem { cfg.boardDevMem = devmem }
+            if irq { cfg.boardIRQ = true }
+            if let irqFifo { cfg.boardIRQFifo = irqFifo }
             if !allowUid.isEmpty { cfg.allowedUIDs = Set(allowUid) }
             if !allowGid.isEmpty { cfg.allowedGIDs = Set(allowGid) }
         } catch let e as DaemonError {
