@@ -100,6 +100,11 @@ let package = Package(
         .testTarget(name: "VTASimulatorTests", dependencies: ["VTA", "VTASimulator", "VTATestSupport"], path: "Tests/VTASimulatorTests"),
         .testTarget(name: "VTARuntimeTests", dependencies: ["VTA", "VTASimulator", "VTARuntime", "VTATestSupport"], path: "Tests/VTARuntimeTests"),
         .testTarget(name: "VTACtlTests", dependencies: ["VTA", "vtactl", "VTATestSupport"], path: "Tests/VTACtlTests"),
+        // C programs compiled at test time against the installed headers and libvta.so.
+        .testTarget(
+            name: "LibVTATests", dependencies: ["VTA", "VTACABI", "VTAClient", "VTATestSupport", "vtad"],
+            path: "Tests/LibVTATests", exclude: ["C"]
+        ),
         .testTarget(
             name: "BoardTests",
             dependencies: ["VTA", "VTAHardware", "VTABoardEmulator", "VTARuntime", "VTASimulator", "VTATestSupport", "vta-board-emu", "vtactl"],
