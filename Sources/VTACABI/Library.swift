@@ -14,8 +14,7 @@ struct Allocation {
 
     var start: UInt { UInt(bitPattern: buffer.hostAddress) }
 
-    /// The byte offset of `address` in this block, if it lies inside (the end counts as inside
-    /// only for an empty range, which `contains(_:length:)` handles).
+    /// The byte offset of `address` in this block, if it points at one of its bytes.
     func offset(of address: UInt) -> Int? {
         guard address >= start, address - start < UInt(buffer.size) else { return nil }
         return Int(address - start)

@@ -49,10 +49,10 @@ public func VTABufferCopy(_ from: UnsafeRawPointer?, _ fromOffset: Int, _ to: Un
         }
         let source = try endpoint(from, offset: fromOffset, size: size, isHandle: kindMask & 2 != 0, name: "from")
         let target = try endpoint(to, offset: toOffset, size: size, isHandle: kindMask & 1 != 0, name: "to")
-        if size == 0 { return }
+        guard size > 0, let src = source.pointer, let dst = target.pointer else { return }
         do throws(DeviceError) {
             if let b = source.buffer { try b.invalidate(offset: fromOffset, length: size) }
-            memmove(target.pointer, source.pointer, size)
+            memmove(dst, src, size)
             // Upstream flushes only for kind 1; the device must see a device-to-device copy too.
             if let b = target.buffer { try b.flush(offset: toOffset, length: size) }
         } catch {
@@ -61,12 +61,16 @@ public func VTABufferCopy(_ from: UnsafeRawPointer?, _ fromOffset: Int, _ to: Un
     }
 }
 
-/// One side of a copy: a host pointer, or a buffer handle translated to its memory.
+/// One side of a copy: a host pointer, or a buffer handle translated to its memory. A NULL host
+/// pointer is accepted for an empty copy (handles are always checked).
 private func endpoint(_ p: UnsafeRawPointer?, offset: Int, size: Int, isHandle: Bool, name: String) throws(CABIError)
-    -> (pointer: UnsafeMutableRawPointer, buffer: (any DMABuffer)?)
+    -> (pointer: UnsafeMutableRawPointer?, buffer: (any DMABuffer)?)
 {
     guard isHandle else {
-        guard let p else { throw .badHandle("\(name) is NULL") }
+        guard let p else {
+            if size == 0 { return (nil, nil) }
+            throw .badHandle("\(name) is NULL")
+        }
         return (UnsafeMutableRawPointer(mutating: p) + offset, nil)
     }
     let b = try library.tables.withLock { t throws(CABIError) in try t.buffer(handle: p, what: name) }

@@ -180,6 +180,7 @@ static void runtime_misuse(void) {
   EXPECT(VTABufferCopy); VTABufferCopy(buf, 0, local, 0, 2048, VTA_MEMCPY_D2H);
   EXPECT(VTABufferCopy); VTABufferCopy(local, 0, local, 0, 16, VTA_MEMCPY_H2D); /* `to` is no handle */
   EXPECT(VTABufferCopy); VTABufferCopy(NULL, 0, buf, 0, 16, VTA_MEMCPY_H2D);
+  VTABufferCopy(NULL, 0, buf, 0, 0, VTA_MEMCPY_H2D); /* an empty copy needs no host pointer */
   EXPECT(VTAWriteBarrier); VTAWriteBarrier(cmd, buf, 32, 0, 1000);
   EXPECT(VTAReadBarrier); VTAReadBarrier(cmd, local, 8, 0, 1);
   EXPECT(VTASetDebugMode); VTASetDebugMode(NULL, 0);
