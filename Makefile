@@ -7,10 +7,12 @@
 #   make bench        simulator perf workloads (vtactl bench sim)
 #   make bench-swift  ordo-one/benchmark suite in Benchmarks/, with ratios against baselines
 #   make deps         install missing Debian build packages (as root), check for Swift
+#   make install-libvta  build libvta.so (release) and install it with its headers under PREFIX
 #   make clean        remove build products
 #
 # Variables: CONFORMANCE (default ../shared/conformance), SWIFT (default swift),
-#            SWIFT_BUILD_FLAGS (extra flags for swift build/test), TEST_TIMEOUT (default 40m).
+#            SWIFT_BUILD_FLAGS (extra flags for swift build/test), TEST_TIMEOUT (default 40m),
+#            PREFIX (install-libvta, default /usr/local).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -28,8 +30,9 @@ CONFORMANCE ?= ../shared/conformance
 TEST_TIMEOUT ?= 40m
 BENCH_RUNS ?= 9
 BENCH_RESULTS := Benchmarks/.build/benchmark-results
+PREFIX ?= /usr/local
 
-.PHONY: all deps build release test demo bench bench-swift clean check-conformance
+.PHONY: all deps build release test demo bench bench-swift clean check-conformance install-libvta
 
 all: build
 
@@ -41,6 +44,10 @@ build: deps
 
 release: deps
 	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
+
+# libvta: the C ABI of TVM's VTA driver and runtime (docs/c-api.md).
+install-libvta: deps
+	SWIFT="$(SWIFT)" SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" scripts/install-libvta.sh "$(PREFIX)"
 
 check-conformance:
 	@[ -d "$(CONFORMANCE)/programs" ] || { echo "conformance data not found at $(CONFORMANCE) (set CONFORMANCE=DIR)" >&2; exit 1; }

@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "VTARuntime", targets: ["VTARuntime"]),
         .library(name: "VTAClient", targets: ["VTAClient"]),
         .library(name: "VTAHardware", targets: ["VTAHardware"]),
+        // libvta.so: TVM's VTA driver and runtime C API (docs/c-api.md).
+        .library(name: "vta", type: .dynamic, targets: ["VTACABI"]),
         .executable(name: "vtactl", targets: ["vtactl"]),
         .executable(name: "vtad", targets: ["vtad"]),
         .executable(name: "vta-board-emu", targets: ["vta-board-emu"]),
@@ -73,6 +75,11 @@ let package = Package(
         // Client side of the daemon: RemoteDevice.
         .target(name: "VTAClient", dependencies: ["VTA", "VTAProtocol", "CVTAKernel"], path: "Sources/VTAClient"),
         .target(name: "VTARuntime", dependencies: ["VTA", "VTASimulator", "VTAClient", "VTAHardware"], path: "Sources/VTARuntime"),
+        // The C ABI of TVM's VTA driver.h/runtime.h on the runtime; its headers are in include/vta.
+        .target(
+            name: "VTACABI", dependencies: ["VTA", "VTASimulator", "VTARuntime", "VTAClient"],
+            path: "Sources/VTACABI", exclude: ["include"]
+        ),
         .executableTarget(
             name: "vtad",
             dependencies: ["VTA", "VTASimulator", "VTAService", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -93,6 +100,11 @@ let package = Package(
         .testTarget(name: "VTASimulatorTests", dependencies: ["VTA", "VTASimulator", "VTATestSupport"], path: "Tests/VTASimulatorTests"),
         .testTarget(name: "VTARuntimeTests", dependencies: ["VTA", "VTASimulator", "VTARuntime", "VTATestSupport"], path: "Tests/VTARuntimeTests"),
         .testTarget(name: "VTACtlTests", dependencies: ["VTA", "vtactl", "VTATestSupport"], path: "Tests/VTACtlTests"),
+        // C programs compiled at test time against the installed headers and libvta.so.
+        .testTarget(
+            name: "LibVTATests", dependencies: ["VTA", "VTACABI", "VTAClient", "VTATestSupport", "vtad"],
+            path: "Tests/LibVTATests", exclude: ["C"]
+        ),
         .testTarget(
             name: "BoardTests",
             dependencies: ["VTA", "VTAHardware", "VTABoardEmulator", "VTARuntime", "VTASimulator", "VTATestSupport", "vta-board-emu", "vtactl"],
