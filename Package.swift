@@ -77,7 +77,7 @@ let package = Package(
         .target(name: "VTARuntime", dependencies: ["VTA", "VTASimulator", "VTAClient", "VTAHardware"], path: "Sources/VTARuntime"),
         // The C ABI of TVM's VTA driver.h/runtime.h on the runtime; its headers are in include/vta.
         .target(
-            name: "VTACABI", dependencies: ["VTA", "VTASimulator", "VTARuntime", "VTAClient"],
+            name: "VTACABI", dependencies: ["VTA", "VTASimulator", "VTARuntime", "VTAClient", "VTAHardware"],
             path: "Sources/VTACABI", exclude: ["include"]
         ),
         .executableTarget(
@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "VTACtlTests", dependencies: ["VTA", "vtactl", "VTATestSupport"], path: "Tests/VTACtlTests"),
         // C programs compiled at test time against the installed headers and libvta.so.
         .testTarget(
-            name: "LibVTATests", dependencies: ["VTA", "VTACABI", "VTAClient", "VTATestSupport", "vtad"],
+            name: "LibVTATests", dependencies: ["VTA", "VTACABI", "VTAClient", "VTABoardEmulator", "VTATestSupport", "vtad"],
             path: "Tests/LibVTATests", exclude: ["C"]
         ),
         .testTarget(

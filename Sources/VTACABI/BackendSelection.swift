@@ -1,5 +1,6 @@
 import VTA
 import VTAClient
+import VTAHardware
 import VTARuntime
 import VTASimulator
 
@@ -9,7 +10,8 @@ import Glibc
 
 /// Which device libvta opens, as read from the environment on first use (docs/c-api.md):
 /// `VTA_BACKEND=sim|daemon|fpga|auto`, `VTA_CONFIG=path`, `VTA_SOCKET=path`,
-/// `VTA_SIM_PROFILE=fsim|hardware`.
+/// `VTA_SIM_PROFILE=fsim|hardware`, and for `fpga` `VTA_BOARD`, `VTA_UIO` or `VTA_DEVMEM`,
+/// `VTA_IRQ=1` or `VTA_IRQ_FIFO=path`.
 struct BackendChoice: Equatable {
     enum Kind: Equatable {
         case auto
@@ -25,9 +27,18 @@ struct BackendChoice: Equatable {
     var socketPath: String = Runtime.defaultSocket
     /// nil: the target's default profile.
     var profile: SimulatorProfile?
+    /// fpga: the board target (default: the configuration's TARGET).
+    var board: String?
+    /// fpga: where the registers are (one of the two).
+    var uio: String?
+    var devmem: String?
+    /// fpga: wait for the UIO interrupt, or on a FIFO (the emulated board), instead of polling.
+    var irq = false
+    var irqFifo: String?
 
     /// The variables this reads.
-    static let variables = ["VTA_BACKEND", "VTA_CONFIG", "VTA_SOCKET", "VTA_SIM_PROFILE"]
+    static let variables = ["VTA_BACKEND", "VTA_CONFIG", "VTA_SOCKET", "VTA_SIM_PROFILE", "VTA_BOARD", "VTA_UIO", "VTA_DEVMEM",
+                            "VTA_IRQ", "VTA_IRQ_FIFO"]
 
     /// Parses the variables; empty values count as unset.
     init(environment: [String: String]) throws(CABIError) {
@@ -51,6 +62,11 @@ struct BackendChoice: Equatable {
             }
             self.profile = profile
         }
+        board = value("VTA_BOARD")
+        uio = value("VTA_UIO")
+        devmem = value("VTA_DEVMEM")
+        irq = value("VTA_IRQ").map { $0 == "1" || $0 == "yes" || $0 == "true" } ?? false
+        irqFifo = value("VTA_IRQ_FIFO")
     }
 
     /// The variables of this process.
@@ -71,7 +87,7 @@ struct BackendChoice: Equatable {
         case .daemon:
             return try openDaemon(expecting: config)
         case .fpga:
-            return try openFPGABackend(config: config ?? .standard)
+            return try openFPGABackend(config: config ?? .standard, choice: self)
         case .auto:
             // A daemon that answers on the socket wins; otherwise the in-process simulator.
             if access(socketPath, F_OK) == 0, let device = try? openDaemon(expecting: config) { return device }
@@ -108,11 +124,33 @@ struct BackendChoice: Equatable {
     }
 }
 
-/// The board backend. It is not part of this build yet: this is the one place that opens it
-/// once `VTAHardware` provides a device (replace the body with that call).
-func openFPGABackend(config: HardwareConfig) throws(CABIError) -> any Device {
-    throw .backend("VTA_BACKEND=fpga needs the board backend (VTAHardware's FPGA device for Runtime.open(.fpga)), "
-        + "which this build of libvta does not include yet; use VTA_BACKEND=daemon with a vtad on the board, or sim")
+/// Opens the board named by `VTA_BOARD` with registers from `VTA_UIO` or `VTA_DEVMEM`.
+func openFPGABackend(config: HardwareConfig, choice: BackendChoice) throws(CABIError) -> any Device {
+    let target: TargetProfile
+    if let name = choice.board {
+        guard let t = TargetProfile.named(name), t.isBoard else {
+            throw .backend("VTA_BOARD=\(name) is not a board; use pynq, ultra96, zcu104 or de10nano")
+        }
+        target = t
+    } else {
+        guard config.targetProfile.isBoard else {
+            throw .backend("VTA_BACKEND=fpga needs VTA_BOARD (pynq, ultra96, zcu104, de10nano) or a VTA_CONFIG whose TARGET is a board")
+        }
+        target = config.targetProfile
+    }
+    let registers: BoardOptions.Registers
+    switch (choice.uio, choice.devmem) {
+    case (let u?, nil): registers = .uio(devnode: u)
+    case (nil, let d?): registers = .devMem(path: d)
+    case (nil, nil): throw .backend("VTA_BACKEND=fpga needs VTA_UIO=/dev/uioN (see vtactl board info) or VTA_DEVMEM=path")
+    default: throw .backend("set VTA_UIO or VTA_DEVMEM, not both")
+    }
+    let completion: BoardOptions.Completion = choice.irqFifo.map { .fifo(path: $0) } ?? (choice.irq ? .uioInterrupt : .poll)
+    do {
+        return try FPGADevice(options: BoardOptions(config: config, board: target, registers: registers, completion: completion))
+    } catch {
+        throw .backend("cannot open the \(target.name) board: \(error.description)")
+    }
 }
 
 /// Reads a whole text file with POSIX calls (the library does not use Foundation).

@@ -32,13 +32,17 @@ struct BackendSelectionTests {
         }
     }
 
-    @Test("fpga fails cleanly, naming the missing board backend")
+    @Test("fpga without a board or registers fails cleanly, saying which variable to set")
     func fpga() throws {
-        do {
-            _ = try BackendChoice(environment: ["VTA_BACKEND": "fpga"]).open()
-            Issue.record("the fpga backend opened")
-        } catch {
-            #expect(String(describing: error).contains("board backend"))
+        for (env, needle) in [(["VTA_BACKEND": "fpga"], "VTA_BOARD"), (["VTA_BACKEND": "fpga", "VTA_BOARD": "pynq"], "VTA_UIO"),
+                              (["VTA_BACKEND": "fpga", "VTA_BOARD": "tpu", "VTA_UIO": "/dev/uio0"], "VTA_BOARD=tpu"),
+                              (["VTA_BACKEND": "fpga", "VTA_BOARD": "pynq", "VTA_UIO": "/dev/uio96"], "/dev/uio96")] {
+            do {
+                _ = try BackendChoice(environment: env).open()
+                Issue.record("the fpga backend opened with \(env)")
+            } catch {
+                #expect(String(describing: error).contains(needle), "\(env): \(error)")
+            }
         }
     }
 
@@ -79,7 +83,7 @@ struct BackendSelectionTests {
         let program = try workspace.compile("driver_test.c")
         for (env, text) in [
             (["VTA_BACKEND": "gpu"], "libvta: VTADeviceAlloc: VTA_BACKEND=gpu is not a backend"),
-            (["VTA_BACKEND": "fpga"], "libvta: VTADeviceAlloc: VTA_BACKEND=fpga needs the board backend"),
+            (["VTA_BACKEND": "fpga"], "libvta: VTADeviceAlloc: VTA_BACKEND=fpga needs VTA_BOARD"),
             (["VTA_BACKEND": "daemon", "VTA_SOCKET": workspace.dir + "/no.sock"], "libvta: VTADeviceAlloc: cannot use vtad at \(workspace.dir)/no.sock"),
         ] {
             let r = try workspace.execute(program, ["gemm"], environment: env)

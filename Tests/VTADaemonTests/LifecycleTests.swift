@@ -398,7 +398,10 @@ extension VTADaemonTests {
                                            log: dir.file("vtad.log"))
             }
         }
-        try expectStartupFailure("--backend fpga", mentioning: "not available in this build", start: foundation(["--backend", "fpga"]))
+        try expectStartupFailure("--backend fpga without registers", mentioning: "needs the board's registers", start: foundation(["--backend", "fpga"]))
+        try expectStartupFailure("--backend fpga on a missing UIO device", mentioning: "/dev/uio97",
+                                 start: foundation(["--backend", "fpga", "--target", "pynq", "--uio", "/dev/uio97"]))
+        try expectStartupFailure("--backend tpu", mentioning: "unknown backend", start: foundation(["--backend", "tpu"]))
         try expectStartupFailure("--log-level loud", mentioning: "unknown log level loud", start: foundation(["--log-level", "loud"]))
         try expectStartupFailure("unknown config key", mentioning: "unknown key \"colour\"") { dir, notify in
             try Data(#"{"colour": "blue"}"#.utf8).write(to: URL(fileURLWithPath: dir.file("vtad.json")))
