@@ -45,18 +45,7 @@ public struct SystemRoots: Sendable, Hashable {
 public enum SysfsAttribute {
     /// The file's contents without trailing whitespace, or nil if it cannot be read.
     public static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > 1 << 20 { break }
-        }
+        guard var bytes = readBytes(path) else { return nil }
         while let last = bytes.last, last == 0x0A || last == 0x20 || last == 0x09 || last == 0x0D || last == 0 { bytes.removeLast() }
         return String(decoding: bytes, as: UTF8.self)
     }
