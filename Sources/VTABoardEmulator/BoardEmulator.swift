@@ -37,13 +37,17 @@ public final class BoardEmulator: @unchecked Sendable {
         /// DMA carve-out (CPU physical); default: the target's.
         public var dmaBase: UInt64?
         public var dmaBytes: Int?
+        /// Take the DMA memory from this file, from offset 0, instead of from the devmem file at
+        /// `dmaBase` (a stand-in for a u-dma-buf device node, whose physical address is `dmaBase`).
+        public var dmaFile: String?
         /// Put the register windows in this file instead, laid out as a UIO device maps them:
         /// window K (fetch, load, compute, store; or the one VCR window) at offset K x page size.
         public var uioRegisterFile: String?
         public init(config: HardwareConfig, target: TargetProfile, devmemPath: String, irqFifo: String? = nil, fault: Fault? = nil,
                     faultAfter: Int = 0, lateBy: Duration = .milliseconds(1500), dmaBase: UInt64? = nil, dmaBytes: Int? = nil,
-                    uioRegisterFile: String? = nil) {
+                    uioRegisterFile: String? = nil, dmaFile: String? = nil) {
             self.uioRegisterFile = uioRegisterFile
+            self.dmaFile = dmaFile
             self.config = config
             self.target = target
             self.devmemPath = devmemPath
@@ -109,7 +113,17 @@ public final class BoardEmulator: @unchecked Sendable {
         registers = windows
         let dmaBase = options.dmaBase ?? t.carveOutBase
         let dmaBytes = options.dmaBytes ?? Int(t.carveOutSize)
-        dma = try RegisterWindow.map(path: path, fileOffset: dmaBase, length: dmaBytes, physicalBase: dmaBase, sync: false)
+        if let file = options.dmaFile {
+            let dfd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard dfd >= 0 else { let e = errno; throw .open(path: file, operation: "create", errno: e, hint: "") }
+            var dst = stat()
+            fstat(dfd, &dst)
+            if Int(dst.st_size) < dmaBytes { _ = ftruncate(dfd, off_t(dmaBytes)) }
+            close(dfd)
+            dma = try RegisterWindow.map(path: file, fileOffset: 0, length: dmaBytes, physicalBase: dmaBase, sync: false)
+        } else {
+            dma = try RegisterWindow.map(path: path, fileOffset: dmaBase, length: dmaBytes, physicalBase: dmaBase, sync: false)
+        }
         resetPage = try Self.resetRegisterPage(t).map { page throws(BoardError) in
             try RegisterWindow.map(path: path, fileOffset: page, length: 4096, physicalBase: page, sync: false)
         }
