@@ -110,6 +110,23 @@ import VTAHardwareTestSupport
         #expect(await collector.waitUntilFinished())
     }
 
+    @Test func stoppingTwiceLeavesOtherMonitorsAlone() async throws {
+        let scratch = try ScratchDirectory("vta-monitor")
+        defer { scratch.remove() }
+        let tree = try FakeBoardTree.pynqZ2(at: scratch.path)
+        let first = try UdevMonitor(roots: tree.roots, rescanInterval: .milliseconds(20))
+        first.stop()
+        // The second monitor's stop eventfd is likely to get the first one's old number.
+        let second = try UdevMonitor(roots: tree.roots, rescanInterval: .milliseconds(20))
+        let collector = Collector(second.events)
+        first.stop()
+        try tree.addUIO(sysname: "uio7", name: "vta", busPath: "devices/soc0/amba_pl", platformDevice: "43c70000.vta",
+                        ofPath: "amba_pl/vta@43c70000", compatible: ["generic-uio"],
+                        maps: [.init(name: "ctrl", address: 0x43C7_0000, size: 0x1000)], format: .padded32)
+        #expect(await collector.wait { $0.action == .add && $0.sysname == "uio7" } != nil)
+        second.stop()
+    }
+
     @Test func liveMonitorWithoutUdevdRescans() async throws {
         let monitor = try UdevMonitor(rescanInterval: .seconds(60))
         #expect(monitor.method == (SystemRoots.live.udevIsRunning ? .udev : .sysfs))

@@ -108,6 +108,7 @@ public final class UdevMonitor: Sendable {
             return t
         }
         if let handle { pthread_join(handle, nil) }
+        worker.closeStopFD()
     }
 
     deinit { stop() }
@@ -123,6 +124,9 @@ private final class MonitorWorker: @unchecked Sendable {
     let stopFD: Int32
     let continuation: AsyncStream<DeviceEvent>.Continuation
     let source: Source
+    /// Whether `stopFD` is closed. Stop requests after that must not write to the number, which
+    /// the process may already have reused for another file.
+    private let stopFDClosed = Mutex(false)
 
     init(stopFD: Int32, continuation: AsyncStream<DeviceEvent>.Continuation, source: Source) {
         self.stopFD = stopFD
@@ -155,8 +159,20 @@ private final class MonitorWorker: @unchecked Sendable {
     }
 
     func signalStop() {
-        var one: UInt64 = 1
-        _ = write(stopFD, &one, 8)
+        stopFDClosed.withLock { closed in
+            guard !closed else { return }
+            var one: UInt64 = 1
+            _ = write(stopFD, &one, 8)
+        }
+    }
+
+    /// Closes the stop eventfd once the thread is gone (or was never started).
+    func closeStopFD() {
+        stopFDClosed.withLock { closed in
+            guard !closed else { return }
+            close(stopFD)
+            closed = true
+        }
     }
 
     /// Frees what `run()` would have freed when the thread could not be started.
@@ -166,7 +182,7 @@ private final class MonitorWorker: @unchecked Sendable {
             udev_unref(udev)
         }
         continuation.finish()
-        close(stopFD)
+        closeStopFD()
     }
 
     func run() {
@@ -179,7 +195,6 @@ private final class MonitorWorker: @unchecked Sendable {
             rescanLoop(scanner, subsystems, interval, baseline)
         }
         continuation.finish()
-        close(stopFD)
     }
 
     private func receiveLoop(_ monitor: OpaquePointer) {
