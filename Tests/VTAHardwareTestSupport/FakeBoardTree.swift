@@ -225,6 +225,16 @@ public struct FakeBoardTree: Sendable {
         try makeDirectory(configfs + (withOverlaySupport ? "/device-tree/overlays" : "/usb_gadget"))
     }
 
+    /// Deletes the attribute files (`dtbo`, `status`, `path`) of a fake configfs overlay. On real
+    /// configfs they belong to the directory and `rmdir` takes them along; here they are plain
+    /// files, so a test removes them where the kernel would not need to, before code calls rmdir.
+    public func detachOverlayAttributes(_ name: String) throws {
+        let dir = roots.configfs + "/device-tree/overlays/" + name
+        for attribute in ["dtbo", "status", "path"] where FileManager.default.fileExists(atPath: dir + "/" + attribute) {
+            try FileManager.default.removeItem(atPath: dir + "/" + attribute)
+        }
+    }
+
     /// The sysfs directory of an FPGA manager.
     public func fpgaManagerPath(_ sysname: String = "fpga0") -> String { root + "/sys/class/fpga_manager/" + sysname }
 

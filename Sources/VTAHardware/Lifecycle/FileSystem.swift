@@ -97,8 +97,10 @@ enum HostFiles {
 
     /// Writes `bytes` to an existing file (a sysfs or configfs attribute) with exactly one
     /// `write` call. A short write is an error: the kernel saw a partial value.
-    static func writeOnce(_ path: String, _ bytes: [UInt8], truncate: Bool = true) throws(HostFileError) {
-        let fd = open(path, O_WRONLY | O_CLOEXEC | (truncate ? O_TRUNC : 0))
+    /// `create` adds `O_CREAT`, harmless on configfs (the attribute exists as soon as its
+    /// directory does) and needed where the directory is an ordinary one (relocated roots).
+    static func writeOnce(_ path: String, _ bytes: [UInt8], truncate: Bool = true, create: Bool = false) throws(HostFileError) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC | (truncate ? O_TRUNC : 0) | (create ? O_CREAT : 0), 0o644)
         guard fd >= 0 else { throw HostFileError(path: path, code: errno) }
         var n: Int
         repeat {
