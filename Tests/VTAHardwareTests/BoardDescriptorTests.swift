@@ -46,6 +46,7 @@ import VTAHardwareTestSupport
         #expect(descriptor.target == "pynq")
         #expect(descriptor.hwVersion == "0.0.2")
         #expect(descriptor.clockMHz == 100)
+        #expect(descriptor.source == f.descriptorPath)
         #expect(descriptor.bitstream == "design.bit")
         #expect(descriptor.bitstreamSHA256 == SHA256.hex(FakeBitstream.bit()))
         let json = try f.json()
@@ -63,7 +64,7 @@ import VTAHardwareTestSupport
         let descriptor = try BoardDescriptor.load(path: f.descriptorPath).descriptor
         let batch = try HardwareConfig(target: "pynq", logBatch: 1)
         do throws(BoardDescriptorError) {
-            try descriptor.check(against: batch, path: f.descriptorPath)
+            try descriptor.check(against: batch)
             Issue.record("a LOG_BATCH mismatch was accepted")
         } catch {
             #expect(error == .configMismatch(path: f.descriptorPath,

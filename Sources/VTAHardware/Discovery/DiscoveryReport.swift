@@ -57,7 +57,7 @@ public struct DiscoveryReport: Sendable, Hashable {
         lines.append("DRM nodes:" + (drmNodes.isEmpty ? " none" : ""))
         let zocl = zoclRenderNode
         for node in drmNodes {
-            let role = node == zocl ? "zocl DMA memory" : "ignored"
+            let role = node == zocl ? "zocl DMA memory" : node.isZocl ? "zocl primary node: not used" : "ignored"
             lines.append("  \(node.sysname) \(node.devnode ?? "(no node)"): driver \(node.driver ?? "none"), "
                 + "parent \(node.platformDevice ?? "none") (\(role))")
         }

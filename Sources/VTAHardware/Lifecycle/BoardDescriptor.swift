@@ -77,6 +77,8 @@ public struct BoardDescriptor: Sendable, Hashable {
     public var bitstream: String
     /// Lower-case hex SHA-256 of the bitstream file.
     public var bitstreamSHA256: String
+    /// The file it was read from, for messages (nil when built in memory).
+    public var source: String?
 
     public var target: String { config.target }
     public var hwVersion: String { config.hwVersion }
@@ -141,6 +143,7 @@ public struct BoardDescriptor: Sendable, Hashable {
             throw .invalidKey(path: path, key: "bitstream_sha256", reason: "must be 64 hexadecimal digits, found \"\(digest)\"")
         }
         self.init(config: config, clockMHz: Int(mhz), bitstream: bitstream, bitstreamSHA256: digest)
+        source = path
     }
 
     /// Reads a descriptor file and, when the bitstream it names is in the same directory, checks
@@ -182,11 +185,13 @@ public struct BoardDescriptor: Sendable, Hashable {
 
     /// Refuses a bitstream built for another configuration, listing every differing key as
     /// `KEY: expected <runtime's value>, found <bitstream's value>`.
-    /// - Parameter path: the descriptor's file, for the message.
-    public func check(against expected: HardwareConfig, path: String = "the board descriptor",
-                      includeTarget: Bool = true) throws(BoardDescriptorError) {
+    /// - Parameter includeTarget: compare `TARGET` and `HW_VER` too (the default: a board's
+    ///   register addresses and clock follow the target).
+    public func check(against expected: HardwareConfig, includeTarget: Bool = true) throws(BoardDescriptorError) {
         let differences = differences(from: expected, includeTarget: includeTarget)
-        if !differences.isEmpty { throw .configMismatch(path: path, differences: differences) }
+        if !differences.isEmpty {
+            throw .configMismatch(path: source ?? "board descriptor for \(bitstream)", differences: differences)
+        }
     }
 
     // MARK: Writing
