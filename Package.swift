@@ -96,6 +96,8 @@ let package = Package(
         ),
         // Helpers shared by the test targets (data and binary lookup, seeded randomness).
         .target(name: "VTATestSupport", dependencies: ["VTA"], path: "Tests/VTATestSupport"),
+        // Fake sysfs/dev/configfs trees of real boards for the board backend's tests.
+        .target(name: "VTAHardwareTestSupport", dependencies: ["VTA", "VTAHardware"], path: "Tests/VTAHardwareTestSupport"),
         .testTarget(name: "VTATests", dependencies: ["VTA", "VTATestSupport"], path: "Tests/VTATests"),
         .testTarget(name: "VTASimulatorTests", dependencies: ["VTA", "VTASimulator", "VTATestSupport"], path: "Tests/VTASimulatorTests"),
         .testTarget(name: "VTARuntimeTests", dependencies: ["VTA", "VTASimulator", "VTARuntime", "VTATestSupport"], path: "Tests/VTARuntimeTests"),
@@ -114,6 +116,11 @@ let package = Package(
             name: "KernelInterfaceTests",
             dependencies: ["VTA", "VTAHardware", "CVTAKernel", "VTATestSupport"],
             path: "Tests/KernelInterfaceTests"
+        ),
+        .testTarget(
+            name: "VTAHardwareTests",
+            dependencies: ["VTA", "VTAHardware", "VTAHardwareTestSupport", "VTATestSupport"],
+            path: "Tests/VTAHardwareTests"
         ),
         .testTarget(
             name: "VTADaemonTests",
