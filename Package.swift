@@ -109,7 +109,8 @@ let package = Package(
         ),
         .testTarget(
             name: "BoardTests",
-            dependencies: ["VTA", "VTAHardware", "VTABoardEmulator", "VTARuntime", "VTASimulator", "VTATestSupport", "vta-board-emu", "vtactl"],
+            dependencies: ["VTA", "VTAHardware", "VTABoardEmulator", "VTARuntime", "VTASimulator", "VTATestSupport", "VTAHardwareTestSupport",
+                           "vta-board-emu", "vtactl"],
             path: "Tests/BoardTests"
         ),
         .testTarget(

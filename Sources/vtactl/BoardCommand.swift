@@ -7,20 +7,28 @@ import VTAHardware
 struct BoardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "board",
-        abstract: "Inspect and check the FPGA board: info, regs, selftest.",
-        subcommands: [Info.self, Regs.self, SelfTest.self])
+        abstract: "Inspect, check and program the FPGA board: info, regs, selftest, program.",
+        subcommands: [Info.self, Regs.self, SelfTest.self, BoardProgramCommand.self])
 
     /// `vtactl board info`.
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the register flavour and windows, the DMA allocator and pool usage, and the self-test result.")
+            abstract: "Show what discovery found (and why other devices were not taken), the register flavour and windows, the DMA allocator and pool usage, the descriptor check and the self-test result.")
         @OptionGroup var board: BoardOptionGroup
         @OptionGroup var configOptions: ConfigOptions
         @Flag(name: .long, help: "Print JSON.") var json = false
 
         func run() throws {
             let config = try configOptions.load()
-            let device = try board.open(config: config)
+            // Discovery first, so a board that cannot be opened still shows what is there.
+            let target = try board.target(for: config)
+            let report: DiscoveryReport? = board.devmem == nil ? BoardDiscovery.discover(target: target, roots: board.roots) : nil
+            if let report, !json { print(report.text) }
+            let device: FPGADevice
+            do { device = try board.open(config: config) } catch {
+                if let report, json { print(JSONValue.object([("discovery", report.json), ("error", .string("\(error)"))]).serialized(pretty: true)) }
+                throw error
+            }
             let u = device.pool.usage
             let st = device.statistics
             let windows = device.control.windows.map { "\($0.name) 0x\(String($0.base, radix: 16)) (+0x\(String($0.size, radix: 16)))" }
@@ -34,6 +42,8 @@ struct BoardCommand: ParsableCommand {
                                       ("used", .int(Int64(u.usedBytes))), ("largest_free", .int(Int64(u.largestFree))),
                                       ("buffers", .int(Int64(u.buffers)))])),
                     ("selftest", .string(st.lastSelfTest.map { ($0.passed ? "passed: " : "FAILED: ") + $0.detail } ?? "not run")),
+                    ("descriptor", board.descriptor.map { .string("\($0): matches \(config.bitstreamName)") } ?? .null),
+                    ("discovery", report?.json ?? .null),
                 ])
                 print(doc.serialized(pretty: true))
                 return
@@ -44,6 +54,7 @@ struct BoardCommand: ParsableCommand {
             print("allocator:  \(device.pool.backend.summary)")
             print("pool:       \(u.usedBytes) of \(u.poolBytes) bytes used in \(u.buffers) buffers, largest free block \(u.largestFree) bytes")
             print("self-test:  " + (st.lastSelfTest.map { ($0.passed ? "passed: " : "FAILED: ") + $0.detail } ?? "not run (--no-selftest)"))
+            if let d = board.descriptor { print("descriptor: \(d): matches \(config.bitstreamName)") }
         }
     }
 

@@ -33,8 +33,17 @@ struct BoardOptionGroup: ParsableArguments {
     @Flag(name: .customLong("no-selftest"), help: "Skip the power-on self-test when opening the board.")
     var noSelfTest = false
 
+    @Option(name: .long, help: "Board descriptor of the loaded bitstream (NAME.vta.json): refuse a configuration mismatch.")
+    var descriptor: String?
+
+    @Option(name: .long, help: "Bitstream to reload through the FPGA manager if recovery needs it (root).")
+    var bitstream: String?
+
     @Option(name: .customLong("sysfs-root"), help: ArgumentHelp("Prefix of /sys, /dev and /run (fake trees in tests).", visibility: .hidden))
     var root: String?
+
+    /// The system roots (a fake tree in tests).
+    var roots: SystemRoots { root.map(SystemRoots.under) ?? .live }
 
     /// The target: --board, else the configuration's.
     func target(for config: HardwareConfig) throws -> TargetProfile {
@@ -57,7 +66,13 @@ struct BoardOptionGroup: ParsableArguments {
         switch (devmem, uio) {
         case (let d?, nil): registers = .devMem(path: d)
         case (nil, let u?): registers = .uio(devnode: u)
-        case (nil, nil): throw CLIError("--backend fpga needs --uio /dev/uioN (see `vtactl board info`) or --devmem PATH")
+        case (nil, nil):
+            // Find the accelerator the way the daemon does: by name, compatible and address.
+            let report = BoardDiscovery.discover(target: target, roots: roots)
+            guard let devnode = report.acceptedUIO?.devnode else {
+                throw CLIError("no VTA UIO device for \(target.name) found (give --uio /dev/uioN or --devmem PATH):\n" + report.text)
+            }
+            registers = .uio(devnode: devnode)
         default: throw CLIError("give either --uio or --devmem, not both")
         }
         let memory: BoardOptions.Memory
@@ -85,8 +100,11 @@ struct BoardOptionGroup: ParsableArguments {
         case (false, nil): completion = .poll
         default: throw CLIError("give either --irq or --irq-fifo, not both")
         }
-        return BoardOptions(config: config, board: target, registers: registers, memory: memory, completion: completion,
-                            roots: root.map(SystemRoots.under) ?? .live, selfTest: !noSelfTest)
+        var options = BoardOptions(config: config, board: target, registers: registers, memory: memory, completion: completion,
+                                   roots: roots, selfTest: !noSelfTest)
+        options.descriptorPath = descriptor
+        options.bitstreamPath = bitstream
+        return options
     }
 
     private func withCarveOut(config: HardwareConfig, target: TargetProfile, registers: BoardOptions.Registers) throws -> BoardOptions {

@@ -5,7 +5,7 @@ import VTA
 import VTATestSupport
 
 /// Runs a built executable to completion; returns status, stdout, stderr.
-private func run(_ name: String, _ arguments: [String], timeout: TimeInterval = 300) throws -> (status: Int32, out: String, err: String) {
+func runTool(_ name: String, _ arguments: [String], timeout: TimeInterval = 300) throws -> (status: Int32, out: String, err: String) {
     let dir = TemporaryDirectory("vta-run")
     let outPath = dir.path + "/out", errPath = dir.path + "/err"
     _ = FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -81,20 +81,20 @@ struct EmulatorProcessTests {
         let programs = ["gemm_basic_3x4x5.json", "alu_imm_all.json", "conv3x3_small.json", "deps_pipelined_5.json", "load_acc_pad_direct_store.json"]
         for name in programs {
             let path = try SharedTestData.url("programs/" + name).path
-            let fpga = try run("vtactl", ["run", path, "--backend", "fpga", "--board", board, "--devmem", devmem,
+            let fpga = try runTool("vtactl", ["run", path, "--backend", "fpga", "--board", board, "--devmem", devmem,
                                           "--irq-fifo", dir.path + "/irq", "--json", "--check"])
             #expect(fpga.status == 0, "\(name) on the board: \(fpga.err) \(emu.log)")
-            let sim = try run("vtactl", ["run", path, "--backend", "sim", "--profile", "hardware", "--json"])
+            let sim = try runTool("vtactl", ["run", path, "--backend", "sim", "--profile", "hardware", "--json"])
             #expect(sim.status == 0, "\(name) on the simulator: \(sim.err)")
             let a = try JSONValue.parse(fpga.out), b = try JSONValue.parse(sim.out)
             #expect(a["after"] == b["after"], "\(name): output buffers differ")
         }
-        let info = try run("vtactl", ["board", "info", "--board", board, "--devmem", devmem])
+        let info = try runTool("vtactl", ["board", "info", "--board", board, "--devmem", devmem])
         #expect(info.status == 0, "\(info.err)")
         #expect(info.out.contains(board == "de10nano" ? "chisel-vcr" : "xilinx-hls"))
         #expect(info.out.contains("self-test:  passed"))
         #expect(info.out.contains("carve-out"))
-        let regs = try run("vtactl", ["board", "regs", "--board", board, "--devmem", devmem, "--json"])
+        let regs = try runTool("vtactl", ["board", "regs", "--board", board, "--devmem", devmem, "--json"])
         #expect(regs.status == 0, "\(regs.err)")
         let dump = try JSONValue.parse(regs.out)
         #expect((dump.arrayValue?.count ?? 0) >= 10)
@@ -107,13 +107,13 @@ struct EmulatorProcessTests {
         let devmem = dir.path + "/devmem"
         let emu = try EmulatorProcess(["--board", "pynq", "--devmem", devmem], stderrPath: dir.path + "/emu.log")
         for (file, shape) in [("a", "64,256"), ("b", "48,256")] {
-            let r = try run("vtactl", ["npy", "random", "--shape", shape, "--dtype", "int8", "--seed", file == "a" ? "1" : "2", "--out", dir.path + "/\(file).npy"])
+            let r = try runTool("vtactl", ["npy", "random", "--shape", shape, "--dtype", "int8", "--seed", file == "a" ? "1" : "2", "--out", dir.path + "/\(file).npy"])
             #expect(r.status == 0, "\(r.err)")
         }
         let common = ["matmul", "--a", dir.path + "/a.npy", "--b", dir.path + "/b.npy", "--shift", "6", "--check"]
-        let fpga = try run("vtactl", common + ["--out", dir.path + "/fpga.npy", "--backend", "fpga", "--board", "pynq", "--devmem", devmem])
+        let fpga = try runTool("vtactl", common + ["--out", dir.path + "/fpga.npy", "--backend", "fpga", "--board", "pynq", "--devmem", devmem])
         #expect(fpga.status == 0, "\(fpga.out) \(fpga.err) \(emu.log)")
-        let sim = try run("vtactl", common + ["--out", dir.path + "/sim.npy", "--backend", "sim", "--profile", "hardware"])
+        let sim = try runTool("vtactl", common + ["--out", dir.path + "/sim.npy", "--backend", "sim", "--profile", "hardware"])
         #expect(sim.status == 0, "\(sim.err)")
         let a = FileManager.default.contents(atPath: dir.path + "/fpga.npy"), b = FileManager.default.contents(atPath: dir.path + "/sim.npy")
         #expect(a != nil && a == b)
@@ -122,15 +122,15 @@ struct EmulatorProcessTests {
 
     @Test("bad arguments are refused with one clear line")
     func badArguments() throws {
-        let r = try run("vta-board-emu", ["--board", "sim", "--devmem", "/tmp/x"])
+        let r = try runTool("vta-board-emu", ["--board", "sim", "--devmem", "/tmp/x"])
         #expect(r.status != 0 && r.err.contains("unknown board"))
-        let f = try run("vta-board-emu", ["--board", "pynq", "--devmem", "/tmp/x", "--fault", "melt"])
+        let f = try runTool("vta-board-emu", ["--board", "pynq", "--devmem", "/tmp/x", "--fault", "melt"])
         #expect(f.status != 0 && f.err.contains("unknown fault"))
-        let v = try run("vtactl", ["run", "/nonexistent.json", "--backend", "fpga", "--board", "pynq"])
+        let v = try runTool("vtactl", ["run", "/nonexistent.json", "--backend", "fpga", "--board", "pynq"])
         #expect(v.status != 0)
-        let noRegs = try run("vtactl", ["board", "info", "--board", "pynq"])
+        let noRegs = try runTool("vtactl", ["board", "info", "--board", "pynq"])
         #expect(noRegs.status != 0 && noRegs.err.contains("--uio"), "\(noRegs.err)")
-        let missing = try run("vtactl", ["board", "info", "--board", "pynq", "--uio", "/dev/uio99"])
+        let missing = try runTool("vtactl", ["board", "info", "--board", "pynq", "--uio", "/dev/uio99"])
         #expect(missing.status != 0 && missing.err.contains("uio99"), "\(missing.err)")
     }
 }

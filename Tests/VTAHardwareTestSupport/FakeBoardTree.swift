@@ -186,6 +186,10 @@ public struct FakeBoardTree: Sendable {
         try write(dir + "/size", "\(size)\n")
         try write(dir + "/dma_coherent", coherent ? "1\n" : "0\n")
         try write(dir + "/sync_mode", "1\n")
+        // The sync attributes as the module creates them (written by the sysfs sync path).
+        for attribute in ["sync_offset", "sync_size", "sync_direction", "sync_owner", "sync_for_cpu", "sync_for_device"] {
+            try write(dir + "/" + attribute, "0\n")
+        }
         try write(dir + "/dev", "245:0\n")
         try addDevNode(name, size: size)
     }

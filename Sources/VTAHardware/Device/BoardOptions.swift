@@ -49,6 +49,12 @@ public struct BoardOptions: Sendable {
     public var selfTest: Bool
     /// Where PL-reset registers are written (default: the devmem file of `.devMem`, else /dev/mem).
     public var resetPath: String?
+    /// The board descriptor shipped with the loaded bitstream (`NAME.vta.json`): checked at open,
+    /// a configuration mismatch is refused with a key-by-key diff.
+    public var descriptorPath: String?
+    /// The bitstream to reload through the FPGA manager when recovery has no PL reset, or the PL
+    /// reset did not bring the board back (root only).
+    public var bitstreamPath: String?
 
     /// - Parameters:
     ///   - config: the VTA configuration the bitstream implements.

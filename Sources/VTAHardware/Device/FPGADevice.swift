@@ -44,6 +44,8 @@ public final class FPGADevice: Device, @unchecked Sendable {
         /// Bumped by every successful (re)open: buffers and jobs can tell which board instance ran them.
         var generation = 0
         var stats = BoardStatistics()
+        /// The UIO device found by the last rediscovery (numbers can change after a reload).
+        var uioDevnode: String?
     }
     let state: Mutex<State>
     /// Completions signalled by the interrupt line (the rest were polled).
@@ -59,6 +61,19 @@ public final class FPGADevice: Device, @unchecked Sendable {
         self.config = options.config
         self.target = options.target
         do { control = try ControlProtocol.forTarget(options.target, pointerBits: options.pointerBits) } catch { throw .board(error) }
+        // The handshake: the loaded bitstream must be the configuration this runtime speaks.
+        if let path = options.descriptorPath {
+            do throws(BoardDescriptorError) {
+                let (descriptor, _) = try BoardDescriptor.load(path: path)
+                try descriptor.check(against: options.config, includeTarget: false)
+                if descriptor.target != options.target.name {
+                    throw .configMismatch(path: path, differences: [
+                        ConfigDifference(key: "TARGET", expected: options.target.name, found: descriptor.target)])
+                }
+            } catch {
+                throw .board(.mismatch("the loaded bitstream does not match: \(error.description)"))
+            }
+        }
         // The register device first: a missing one is the likelier mistake and says more.
         for path in Self.requiredPaths(options) where access(path, F_OK) != 0 {
             let e = errno
@@ -68,7 +83,7 @@ public final class FPGADevice: Device, @unchecked Sendable {
         state = Mutex(State())
         let opened: Result<Void, DeviceError> = state.withLock { s in
             do throws(DeviceError) {
-                s.session = try openSession()
+                s.session = try openSession(uioDevnode: nil)
                 s.generation = 1
                 if options.selfTest {
                     do throws(DeviceError) { try selfTestLocked(&s) } catch {
@@ -122,7 +137,7 @@ public final class FPGADevice: Device, @unchecked Sendable {
     }
 
     /// Maps the registers and binds the protocol's registers to them.
-    private func openSession() throws(DeviceError) -> Session {
+    private func openSession(uioDevnode: String?) throws(DeviceError) -> Session {
         do throws(BoardError) {
             var windows: [RegisterWindow] = []
             switch options.registers {
@@ -131,7 +146,8 @@ public final class FPGADevice: Device, @unchecked Sendable {
                     windows.append(try RegisterWindow.map(path: path, fileOffset: w.base, length: w.size, physicalBase: w.base, sync: true,
                                                           label: "\(w.name) window \(path) @ 0x\(String(w.base, radix: 16))"))
                 }
-            case .uio(let devnode):
+            case .uio(let configured):
+                let devnode = uioDevnode ?? configured
                 var index = 0
                 while index < 5 {
                     let name = devnode.split(separator: "/").last.map(String.init) ?? devnode
@@ -348,18 +364,41 @@ public final class FPGADevice: Device, @unchecked Sendable {
         var steps: [String] = []
         // Unmap before touching the PL (an access to a resetting PL can stall the bus).
         s.session = nil
+        var reset = false
         if let sequence = PLResetSequence.forTarget(target) {
             do {
                 try Self.pulseReset(sequence, path: options.effectiveResetPath)
                 steps.append("PL reset (\(sequence.description)) done")
+                reset = true
             } catch {
                 steps.append("PL reset not possible: \(error.description)")
             }
         } else {
-            steps.append("\(target.name) has no PL reset; reprogram the bitstream (vtactl board program) if the next run fails")
+            steps.append("\(target.name) has no PL reset")
+        }
+        if !reset {
+            if let bitstream = options.bitstreamPath {
+                do {
+                    _ = try BoardProgrammer(roots: options.roots).program(BoardProgramRequest(bitstream: bitstream, board: target.name))
+                    steps.append("bitstream \(bitstream) reloaded through the FPGA manager")
+                } catch {
+                    steps.append("reloading \(bitstream) failed: \(error.description)")
+                }
+            } else {
+                steps.append("no bitstream to reload (give one, or run vtactl board program as root)")
+            }
+        }
+        // Device numbers may change after a reload: find the accelerator again.
+        if case .uio = options.registers {
+            let report = BoardDiscovery.discover(target: target, roots: options.roots)
+            if let found = report.acceptedUIO?.devnode {
+                s.uioDevnode = found
+            } else {
+                steps.append("rediscovery found no accepted VTA UIO device")
+            }
         }
         do {
-            s.session = try openSession()
+            s.session = try openSession(uioDevnode: s.uioDevnode)
             s.unusable = nil
             if options.selfTest { try selfTestLocked(&s) }
             s.generation += 1
