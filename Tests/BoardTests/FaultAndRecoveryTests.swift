@@ -109,7 +109,9 @@ struct FaultAndRecoveryTests {
         let board = try EmulatedBoard(irqFifo: true)
         let device = try board.open(completion: .fifo(path: board.irqFifo))
         _ = try job(on: device)
-        #expect(device.statistics.interruptWakeups >= 3)  // self-test, scrub, job
+        // Self-test, scrub and job: a run that is already done when the wait starts needs no
+        // interrupt, so at least one of them (not necessarily all) was woken by the FIFO.
+        #expect(device.statistics.interruptWakeups >= 1)
     }
 
     @Test("registers through a UIO device: maps from sysfs, map K at offset K x page size")
