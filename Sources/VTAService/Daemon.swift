@@ -427,28 +427,22 @@ public final class Daemon: @unchecked Sendable {
     /// The span of each client buffer that a verified stream's LOADs read and STOREs write (one
     /// bounding range per buffer and direction), so a board job copies only what it touches.
     static func transfers(_ stream: UnsafeRawBufferPointer, buffers: [SharedBuffer], config: HardwareConfig) -> [Job.Transfer] {
+        let footprint = DRAMFootprint(stream: stream, config: config)
         var out: [ObjectIdentifier: Job.Transfer] = [:]
-        let decoder = config.isa.decoder
-        for i in 0..<(stream.count / 16) {
-            let w = InstructionWord(low: UInt64(littleEndian: stream.loadUnaligned(fromByteOffset: 16 * i, as: UInt64.self)),
-                                    high: UInt64(littleEndian: stream.loadUnaligned(fromByteOffset: 16 * i + 8, as: UInt64.self)))
-            guard w.opcodeBits <= 1 else { continue }
-            let m = decoder.decodeMemory(w)
-            guard m.xSize > 0, m.ySize > 0, let type = m.memoryType else { continue }
-            let e = UInt64(config.dramElementBytes(type))
-            let start = UInt64(m.dramBase) * e
-            let end = start + (UInt64(m.ySize - 1) * UInt64(m.xStride) + UInt64(m.xSize)) * e
-            // The verifier proved every row lies in one buffer; the span does too.
-            guard let b = buffers.first(where: { start >= $0.deviceAddress && start - $0.deviceAddress < UInt64($0.size) }) else { continue }
-            let lo = Int(start - b.deviceAddress), hi = min(b.size, Int(end - b.deviceAddress))
+        func add(_ r: Range<UInt64>, write: Bool) {
+            // The verifier proved every row lies in one buffer; so does each span's start.
+            guard let b = buffers.first(where: { r.lowerBound >= $0.deviceAddress && r.lowerBound - $0.deviceAddress < UInt64($0.size) }) else { return }
+            let lo = Int(r.lowerBound - b.deviceAddress), hi = Int(min(UInt64(b.size), r.upperBound - b.deviceAddress))
             var t = out[ObjectIdentifier(b)] ?? Job.Transfer(buffer: b)
-            if w.opcodeBits == 0 {
-                t.reads = t.reads.map { min($0.lowerBound, lo)..<max($0.upperBound, hi) } ?? lo..<hi
-            } else {
+            if write {
                 t.writes = t.writes.map { min($0.lowerBound, lo)..<max($0.upperBound, hi) } ?? lo..<hi
+            } else {
+                t.reads = t.reads.map { min($0.lowerBound, lo)..<max($0.upperBound, hi) } ?? lo..<hi
             }
             out[ObjectIdentifier(b)] = t
         }
+        for r in footprint.reads { add(r, write: false) }
+        for r in footprint.writes { add(r, write: true) }
         return Array(out.values)
     }
 

@@ -45,7 +45,7 @@ struct BoardEmu: ParsableCommand {
     @Option(name: .customLong("dma-base"), help: "DMA carve-out physical base (hex); default: the target's.")
     var dmaBase: String?
 
-    @Option(name: .customLong("dma-size"), help: "DMA carve-out size in MiB; default: the target's (64).")
+    @Option(name: .customLong("dma-size"), help: "DMA carve-out size in MiB; default: the target's (128, ZynqMP 256).")
     var dmaSizeMiB: Int?
 
     @Flag(help: "Do not log runs and faults on standard error.")

@@ -7,8 +7,29 @@ import VTAHardware
 struct BoardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "board",
-        abstract: "Inspect, check and program the FPGA board: info, regs, selftest, program.",
-        subcommands: [Info.self, Regs.self, SelfTest.self, BoardProgramCommand.self])
+        abstract: "Inspect, check and program the FPGA board: info, regs, selftest, program, descriptor.",
+        subcommands: [Info.self, Regs.self, SelfTest.self, BoardProgramCommand.self, Descriptor.self])
+
+    /// `vtactl board descriptor`.
+    struct Descriptor: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the board descriptor (NAME.vta.json) shipped beside a bitstream: its VTA configuration, target, HW_VER, clock and SHA-256.",
+            discussion: "The configuration comes from --config or --target and must be what the bitstream implements; `vtactl board program` and `--descriptor` check it.")
+        @Option(name: .long, help: "The bitstream file (.bit, .bit.bin, .bin, .rbf).") var bitstream: String
+        @Option(name: .long, help: "Fabric clock in MHz (default: the target's).") var clock: Int?
+        @OptionGroup var configOptions: ConfigOptions
+
+        func run() throws {
+            let config = try configOptions.load()
+            guard config.targetProfile.isBoard else {
+                throw CLIError("the configuration's target \(config.targetProfile.name) is not a board: give --target pynq|ultra96|zcu104|de10nano or a config with such a TARGET")
+            }
+            do {
+                let (_, path) = try BoardDescriptor.write(for: config, bitstreamAt: bitstream, clockMHz: clock)
+                print(path)
+            } catch { throw CLIError(error.description) }
+        }
+    }
 
     /// `vtactl board info`.
     struct Info: ParsableCommand {

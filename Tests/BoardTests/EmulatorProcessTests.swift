@@ -120,6 +120,33 @@ struct EmulatorProcessTests {
         #expect(emu.stop() == 0)
     }
 
+    @Test("vtactl board descriptor writes a descriptor; --descriptor accepts it, and refuses another configuration key by key")
+    func descriptorThroughCLI() throws {
+        let dir = TemporaryDirectory("vta-desc")
+        let devmem = dir.path + "/devmem"
+        let emu = try EmulatorProcess(["--board", "pynq", "--devmem", devmem], stderrPath: dir.path + "/emu.log")
+        for name in ["good", "other"] {
+            try Data("bitstream \(name)".utf8).write(to: URL(fileURLWithPath: dir.path + "/\(name).bit.bin"))
+        }
+        let good = try runTool("vtactl", ["board", "descriptor", "--bitstream", dir.path + "/good.bit.bin", "--target", "pynq"])
+        #expect(good.status == 0, "\(good.err)")
+        let goodPath = good.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(FileManager.default.fileExists(atPath: goodPath))
+        // A descriptor for a 2x16 design (LOG_BATCH 1).
+        guard case .object(let members) = try HardwareConfig.standard.retargeted("pynq").json else { Issue.record("no JSON object"); return }
+        let otherConfig = JSONValue.object(members.map { $0.0 == "LOG_BATCH" ? ($0.0, .int(1)) : $0 })
+        try otherConfig.serialized().write(toFile: dir.path + "/other.json", atomically: true, encoding: .utf8)
+        let other = try runTool("vtactl", ["board", "descriptor", "--bitstream", dir.path + "/other.bit.bin", "--config", dir.path + "/other.json"])
+        #expect(other.status == 0, "\(other.err)")
+        let otherPath = other.out.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let ok = try runTool("vtactl", ["board", "info", "--board", "pynq", "--devmem", devmem, "--descriptor", goodPath])
+        #expect(ok.status == 0 && ok.out.contains("descriptor:"), "\(ok.out)\(ok.err)")
+        let refused = try runTool("vtactl", ["board", "info", "--board", "pynq", "--devmem", devmem, "--descriptor", otherPath])
+        #expect(refused.status != 0 && refused.err.contains("LOG_BATCH: expected 0, found 1"), "\(refused.err)")
+        #expect(emu.stop() == 0)
+    }
+
     @Test("bad arguments are refused with one clear line")
     func badArguments() throws {
         let r = try runTool("vta-board-emu", ["--board", "sim", "--devmem", "/tmp/x"])

@@ -114,6 +114,19 @@ struct FaultAndRecoveryTests {
         #expect(device.statistics.interruptWakeups >= 1)
     }
 
+    @Test("an interrupt line that never fires (a bitstream without the IRQ wired) costs milliseconds, not the deadline")
+    func silentInterruptLine() throws {
+        let board = try EmulatedBoard()
+        let silent = board.directory.path + "/silent-irq"
+        #expect(mkfifo(silent, 0o600) == 0)
+        let device = try board.open(completion: .fifo(path: silent))
+        let clock = ContinuousClock()
+        let start = clock.now
+        _ = try job(on: device, timeout: .seconds(20))
+        #expect(clock.now - start < .seconds(3))
+        #expect(device.statistics.interruptWakeups == 0)
+    }
+
     @Test("registers through a UIO device: maps from sysfs, map K at offset K x page size")
     func uioRegisters() throws {
         let board = try EmulatedBoard(uio: true)
@@ -128,7 +141,10 @@ struct FaultAndRecoveryTests {
             try "0x0\n".write(toFile: dir + "/offset", atomically: true, encoding: .utf8)
             try ["fetch", "load", "compute", "store"][k].write(toFile: dir + "/name", atomically: true, encoding: .utf8)
         }
-        let options = BoardOptions(config: board.config, board: t, registers: .uio(devnode: root + "/dev/uio0"),
+        // Through the udev rule's symlink (/dev/vta/vta -> ../uio0): the sysfs name is the target's.
+        try FileManager.default.createDirectory(atPath: root + "/dev/vta", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/dev/vta/vta", withDestinationPath: "../uio0")
+        let options = BoardOptions(config: board.config, board: t, registers: .uio(devnode: root + "/dev/vta/vta"),
                                    memory: .carveOut(path: board.devmem, base: nil, bytes: nil), roots: SystemRoots.under(root))
         let device = try FPGADevice(options: options)
         _ = try job(on: device)

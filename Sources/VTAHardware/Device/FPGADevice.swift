@@ -85,6 +85,10 @@ public final class FPGADevice: Device, @unchecked Sendable {
             do throws(DeviceError) {
                 s.session = try openSession(uioDevnode: nil)
                 s.generation = 1
+                // Memory problems (none found, unreachable, too small) are not the
+                // accelerator's fault: report them as they are, before any self-test or reset.
+                let probe = try pool.allocate(bytes: 64, alignment: 64, label: "probe")
+                try pool.free(probe)
                 if options.selfTest {
                     do throws(DeviceError) { try selfTestLocked(&s) } catch {
                         // A wedged accelerator from an earlier process: the same recovery as
@@ -149,8 +153,8 @@ public final class FPGADevice: Device, @unchecked Sendable {
             case .uio(let configured):
                 let devnode = uioDevnode ?? configured
                 var index = 0
+                let name = RegisterWindow.uioName(devnode)
                 while index < 5 {
-                    let name = devnode.split(separator: "/").last.map(String.init) ?? devnode
                     guard SysfsAttribute.read("\(options.roots.sys)/class/uio/\(name)/maps/map\(index)/addr") != nil else { break }
                     windows.append(try RegisterWindow.uio(devnode: devnode, map: index, roots: options.roots))
                     index += 1
@@ -232,7 +236,10 @@ public final class FPGADevice: Device, @unchecked Sendable {
             throw .runFailed("instruction address 0x\(String(launchAddress, radix: 16)) does not fit the 32-bit address register")
         }
 
-        try pool.syncForDevice()
+        // Cache maintenance over exactly what this run touches: its stream, what it reads, and
+        // what it writes (cleaned first, so no dirty line can be evicted over the device's data).
+        let footprint = DRAMFootprint(stream: UnsafeRawBufferPointer(start: source, count: count * insnBytes), config: config)
+        try pool.syncForDevice([launchAddress..<(launchAddress + UInt64(launchCount * insnBytes))] + footprint.reads + footprint.writes)
         if let irq = session.interrupt { do { try irq.arm() } catch { throw .board(error) } }
         for (reg, value) in session.setup { reg.write(Self.value(value, count: launchCount, address: launchAddress)) }
         vta_io_wmb()
@@ -252,7 +259,7 @@ public final class FPGADevice: Device, @unchecked Sendable {
             throw .timeout(waited: .nanoseconds(elapsed), detail: detail)
         }
         vta_io_rmb()
-        try pool.syncForCPU()
+        try pool.syncForCPU(footprint.writes)
         var report = RunReport()
         report.fetched = count
         report.elapsedNanoseconds = UInt64(max(0, elapsed))
@@ -270,11 +277,14 @@ public final class FPGADevice: Device, @unchecked Sendable {
         if let irq = session.interrupt {
             while true {
                 if done() { return true }
-                switch irq.wait(until: deadline) {
+                // Wake at least every 2 ms to check the registers as well: a bitstream without the
+                // interrupt wired (the stock ones) must not make every run wait out its deadline.
+                switch irq.wait(until: min(deadline, monotonicNanoseconds() + 2_000_000)) {
                 case .fired:
                     interruptWakeups.add(1, ordering: .relaxed)
                     continue  // confirm with the registers: the interrupt is only a hint
-                case .timedOut: return done()
+                case .timedOut:
+                    if monotonicNanoseconds() >= deadline { return done() }
                 case .gone:
                     // The line is gone (EIO/POLLERR): fall back to polling for this run.
                     return pollUntil(deadline, done)
@@ -364,6 +374,8 @@ public final class FPGADevice: Device, @unchecked Sendable {
         var steps: [String] = []
         // Unmap before touching the PL (an access to a resetting PL can stall the bus).
         s.session = nil
+        // First the PL reset; if there is none, it cannot be done, or the board still fails its
+        // self-test after it, reload the bitstream (where the process may).
         var reset = false
         if let sequence = PLResetSequence.forTarget(target) {
             do {
@@ -371,24 +383,36 @@ public final class FPGADevice: Device, @unchecked Sendable {
                 steps.append("PL reset (\(sequence.description)) done")
                 reset = true
             } catch {
-                steps.append("PL reset not possible: \(error.description)")
+                steps.append("PL reset not possible (it writes \(options.effectiveResetPath), which needs root): \(error.description)")
             }
         } else {
             steps.append("\(target.name) has no PL reset")
         }
-        if !reset {
-            if let bitstream = options.bitstreamPath {
-                do {
-                    _ = try BoardProgrammer(roots: options.roots).program(BoardProgramRequest(bitstream: bitstream, board: target.name))
-                    steps.append("bitstream \(bitstream) reloaded through the FPGA manager")
-                } catch {
-                    steps.append("reloading \(bitstream) failed: \(error.description)")
-                }
-            } else {
-                steps.append("no bitstream to reload (give one, or run vtactl board program as root)")
+        if reset, reopenLocked(&s, steps: &steps) { return "recovery: " + steps.joined(separator: "; ") }
+        if let bitstream = options.bitstreamPath {
+            do {
+                _ = try BoardProgrammer(roots: options.roots).program(
+                    BoardProgramRequest(bitstream: bitstream, overlay: Self.overlay(besides: bitstream), board: target.name))
+                steps.append("bitstream \(bitstream) reloaded through the FPGA manager")
+                _ = reopenLocked(&s, steps: &steps)
+            } catch {
+                steps.append("reloading \(bitstream) failed: \(error.description)")
+                s.unusable = "recovery after \"\(reason)\" failed: " + steps.joined(separator: "; ")
+            }
+        } else {
+            if !reset { _ = reopenLocked(&s, steps: &steps) }
+            if s.unusable != nil {
+                steps.append("no bitstream to reload (open with one, or run vtactl board program as root)")
+                s.unusable = "recovery after \"\(reason)\" failed: " + steps.joined(separator: "; ")
             }
         }
-        // Device numbers may change after a reload: find the accelerator again.
+        if let why = s.unusable, !why.hasPrefix("recovery") { s.unusable = "recovery after \"\(reason)\" failed: \(why)" }
+        return "recovery: " + steps.joined(separator: "; ")
+    }
+
+    /// Finds the accelerator again (device numbers may change after a reload), remaps its
+    /// registers and self-tests it. Returns whether the board is usable.
+    private func reopenLocked(_ s: inout State, steps: inout [String]) -> Bool {
         if case .uio = options.registers {
             let report = BoardDiscovery.discover(target: target, roots: options.roots)
             if let found = report.acceptedUIO?.devnode {
@@ -403,11 +427,24 @@ public final class FPGADevice: Device, @unchecked Sendable {
             if options.selfTest { try selfTestLocked(&s) }
             s.generation += 1
             steps.append("registers remapped, self-test \(options.selfTest ? "passed" : "skipped"), board usable again")
+            return true
         } catch {
-            s.unusable = "recovery after \"\(reason)\" failed: \(error.description)"
+            s.session = nil
+            s.unusable = error.description
             steps.append("board unusable: \(error.description)")
+            return false
         }
-        return "recovery: " + steps.joined(separator: "; ")
+    }
+
+    /// `design.dtbo` beside `design.bit` / `design.bit.bin` / `design.bin` / `design.rbf`, if any.
+    static func overlay(besides bitstream: String) -> String? {
+        var stem = bitstream
+        for ext in [".bit.bin", ".bit", ".bin", ".rbf"] where stem.hasSuffix(ext) {
+            stem.removeLast(ext.count)
+            break
+        }
+        let candidate = stem + ".dtbo"
+        return access(candidate, R_OK) == 0 ? candidate : nil
     }
 
     /// Writes a PL-reset sequence through the devmem path (root on a real board).

@@ -153,14 +153,29 @@ public final class DMAPool: Sendable {
         }
     }
 
-    /// Makes every CPU write visible to the device (before a run).
-    public func syncForDevice() throws(DeviceError) {
-        for r in state.withLock({ $0.regions.map(\.region) }) where !r.isCoherent { try r.syncForDevice(offset: 0, length: r.size) }
+    /// Makes CPU writes in the given device-address ranges visible to the device (before a run).
+    public func syncForDevice(_ ranges: [Range<UInt64>]) throws(DeviceError) {
+        try sync(ranges) { (region, offset, length) throws(DeviceError) in try region.syncForDevice(offset: offset, length: length) }
     }
 
-    /// Makes every device write visible to the CPU (after a run).
-    public func syncForCPU() throws(DeviceError) {
-        for r in state.withLock({ $0.regions.map(\.region) }) where !r.isCoherent { try r.syncForCPU(offset: 0, length: r.size) }
+    /// Makes device writes in the given device-address ranges visible to the CPU (after a run).
+    /// Only what the device wrote is invalidated: other threads' CPU writes elsewhere in the
+    /// pool are never discarded.
+    public func syncForCPU(_ ranges: [Range<UInt64>]) throws(DeviceError) {
+        try sync(ranges) { (region, offset, length) throws(DeviceError) in try region.syncForCPU(offset: offset, length: length) }
+    }
+
+    private func sync(_ ranges: [Range<UInt64>], _ body: (any DMARegion, Int, Int) throws(DeviceError) -> Void) throws(DeviceError) {
+        let regions = state.withLock { $0.regions.map(\.region) }.filter { !$0.isCoherent }
+        guard !regions.isEmpty else { return }
+        let offset = target.physicalAddressOffset
+        for r in ranges {
+            for region in regions {
+                let base = region.physicalAddress &+ offset
+                let lo = max(r.lowerBound, base), hi = min(r.upperBound, base + UInt64(region.size))
+                if lo < hi { try body(region, Int(lo - base), Int(hi - lo)) }
+            }
+        }
     }
 }
 

@@ -171,10 +171,12 @@ public struct PLResetSequence: Sendable {
     })).sorted() }
 
     /// Zynq-7000: FCLK_RESET0..3 in SLCR FPGA_RST_CTRL (0xF8000240) after unlocking the SLCR.
+    /// The SLCR is left unlocked, as Linux leaves it at boot: re-locking it would make the
+    /// kernel's own later SLCR writes (clocks, FPGA manager) fail silently.
     public static let zynq7000 = PLResetSequence(
         description: "Zynq-7000 SLCR FPGA_RST_CTRL (0xF8000240) FCLK_RESET0-3 pulse",
         steps: [.write(0xF800_0008, 0xDF0D), .setBits(0xF800_0240, 0xF), .pauseMicroseconds(2000),
-                .clearBits(0xF800_0240, 0xF), .write(0xF800_0004, 0x767B)])
+                .clearBits(0xF800_0240, 0xF)])
     /// Zynq UltraScale+: pl_resetn0 is an EMIO GPIO (bank 5, bit 31 = EMIO 95 per UG1085; verify on
     /// the board): drive it low, then high.
     public static let zynqMP = PLResetSequence(

@@ -76,7 +76,7 @@ public final class RegisterWindow: @unchecked Sendable {
     /// Maps map `index` of a UIO device: mmap offset `index * pagesize`, size/offset/address from
     /// `/sys/class/uio/uioN/maps/mapK`.
     public static func uio(devnode: String, map index: Int, roots: SystemRoots = .live) throws(BoardError) -> RegisterWindow {
-        let name = devnode.split(separator: "/").last.map(String.init) ?? devnode
+        let name = uioName(devnode)
         let dir = "\(roots.sys)/class/uio/\(name)/maps/map\(index)"
         guard let addrText = SysfsAttribute.read(dir + "/addr"), let addr = SysfsAttribute.parseHex(addrText) else {
             throw .sysfs(path: dir + "/addr", problem: "missing or not a hex address (does \(name) have map \(index)?)")
@@ -95,6 +95,17 @@ public final class RegisterWindow: @unchecked Sendable {
         let window = try map(fd: fd, path: devnode, fileOffset: UInt64(index) * page, length: mapLength, physicalBase: addr & ~(page - 1),
                              label: "\(devnode) map \(index)")
         return window.narrowed(by: Int(offset), length: Int(size), physicalBase: addr)
+    }
+
+    /// The sysfs name (`uioN`) of a UIO device node, following symlinks such as the udev rule's
+    /// `/dev/vta/vta`.
+    public static func uioName(_ devnode: String) -> String {
+        var resolved = devnode
+        if let real = realpath(devnode, nil) {
+            resolved = String(cString: real)
+            free(real)
+        }
+        return resolved.split(separator: "/").last.map(String.init) ?? resolved
     }
 
     /// The same mapping seen from a sub-page offset (UIO `offset`).
