@@ -90,6 +90,7 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a program file on a backend (sim, daemon or fpga).")
     @OptionGroup var options: RunOptions
     @Option(name: .long, help: "Backend: sim, daemon or fpga.") var backend: String = "sim"
+    @Option(name: .long, help: "Seconds to wait for FINISH on the daemon or a board (default 30).") var timeout: Double = 30
     @OptionGroup var socket: SocketOption
     @OptionGroup var board: BoardOptionGroup
 
@@ -108,7 +109,9 @@ struct RunCommand: ParsableCommand {
         let program = try loadProgram(options.program)
         let outcome: ProgramExecution.Outcome
         do {
-            outcome = try ProgramExecution.run(program, on: device, hardwareExpectations: hardware || device.name.contains("hardware") || options.profile == .hardware)
+            guard timeout > 0, timeout <= 86_400 else { throw CLIError("--timeout must be between 0 and 86400 seconds") }
+            outcome = try ProgramExecution.run(program, on: device, hardwareExpectations: hardware || device.name.contains("hardware") || options.profile == .hardware,
+                                               timeout: .milliseconds(Int64(timeout * 1000)))
         } catch { throw CLIError("\(options.program): \(error)") }
         if options.json {
             printRunJSON(program, buffers: outcome.buffers, counters: outcome.report.counters)
