@@ -397,6 +397,8 @@ public final class FPGADevice: Device, @unchecked Sendable {
                 _ = reopenLocked(&s, steps: &steps)
             } catch {
                 steps.append("reloading \(bitstream) failed: \(error.description)")
+                // Without a reset or a reload, the board may still have come back by itself.
+                if !reset, reopenLocked(&s, steps: &steps) { return "recovery: " + steps.joined(separator: "; ") }
                 s.unusable = "recovery after \"\(reason)\" failed: " + steps.joined(separator: "; ")
             }
         } else {
