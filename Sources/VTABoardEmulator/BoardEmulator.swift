@@ -40,12 +40,17 @@ public final class BoardEmulator: @unchecked Sendable {
         /// Take the DMA memory from this file, from offset 0, instead of from the devmem file at
         /// `dmaBase` (a stand-in for a u-dma-buf device node, whose physical address is `dmaBase`).
         public var dmaFile: String?
+        /// An FPGA manager directory (`.../fpga_manager/fpga0`, a fake one in tests): when its
+        /// `state` turns to `operating` after anything else, the bitstream was (re)loaded and the
+        /// board starts afresh, as the PL does after configuration.
+        public var fpgaManagerDir: String?
         /// Put the register windows in this file instead, laid out as a UIO device maps them:
         /// window K (fetch, load, compute, store; or the one VCR window) at offset K x page size.
         public var uioRegisterFile: String?
         public init(config: HardwareConfig, target: TargetProfile, devmemPath: String, irqFifo: String? = nil, fault: Fault? = nil,
                     faultAfter: Int = 0, lateBy: Duration = .milliseconds(1500), dmaBase: UInt64? = nil, dmaBytes: Int? = nil,
-                    uioRegisterFile: String? = nil, dmaFile: String? = nil) {
+                    uioRegisterFile: String? = nil, dmaFile: String? = nil, fpgaManagerDir: String? = nil) {
+            self.fpgaManagerDir = fpgaManagerDir
             self.uioRegisterFile = uioRegisterFile
             self.dmaFile = dmaFile
             self.config = config
@@ -243,7 +248,20 @@ public final class BoardEmulator: @unchecked Sendable {
     private func loop() {
         var phase = Phase.idle
         var quietSince = monotonicNow()
+        var managerState = options.fpgaManagerDir.flatMap { SysfsAttribute.read($0 + "/state") }
         while !stopRequested.load(ordering: .relaxed) {
+            if let dir = options.fpgaManagerDir {
+                let now = SysfsAttribute.read(dir + "/state")
+                if now == "operating", managerState != "operating" {
+                    // Configuration: every register, SRAM and fault state starts afresh.
+                    log("bitstream loaded through the FPGA manager: the board starts afresh")
+                    powerOn()
+                    hangSpent = true
+                    resets.add(1, ordering: .relaxed)
+                    phase = .idle
+                }
+                managerState = now
+            }
             if phase != .dead, inReset {
                 // Registers take their reset values while reset is asserted, so whatever the
                 // driver writes after releasing it stays.

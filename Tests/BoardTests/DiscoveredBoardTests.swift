@@ -107,3 +107,37 @@ struct DiscoveredBoardTests {
         _ = try FPGADevice(options: options)
     }
 }
+
+@Suite("Recovery by reloading the bitstream")
+struct ReloadRecoveryTests {
+    @Test("a board without a PL reset (de10nano) recovers a hang by reloading its bitstream through the FPGA manager")
+    func reloadRecovery() throws {
+        let dir = TemporaryDirectory("vta-reload")
+        let tree = try FakeBoardTree.pynqZ2(at: dir.path)  // for its FPGA manager, lock and firmware directories
+        let kernel = try FakeKernel(tree: tree)
+        defer { kernel.stop() }
+        let manager = tree.fpgaManagerPath("fpga0")
+        let emulator = try BoardEmulator(options: .init(config: .standard, target: .de10nano, devmemPath: dir.path + "/devmem",
+                                                        fault: .hang, faultAfter: 2, fpgaManagerDir: manager))
+        emulator.start()
+        defer { emulator.stop() }
+        let bitstream = dir.path + "/vta.rbf"
+        try Data(repeating: 0x5A, count: 4096).write(to: URL(fileURLWithPath: bitstream))
+        var options = BoardOptions(config: .standard, board: .de10nano, registers: .devMem(path: dir.path + "/devmem"),
+                                   memory: .carveOut(path: nil, base: nil, bytes: nil), roots: tree.roots)
+        options.bitstreamPath = bitstream
+        let device = try FPGADevice(options: options)
+        let program = try ProgramFile(json: try SharedTestData.json("programs/gemm_basic_3x4x5.json"))
+        do {
+            _ = try ProgramExecution.run(program, on: device, hardwareExpectations: true, timeout: .milliseconds(300))
+            Issue.record("the hung job returned")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("has no PL reset") && text.contains("reloaded through the FPGA manager") && text.contains("usable again"), "\(text)")
+        }
+        #expect(kernel.loadedImages.withLock { $0.keys.contains { $0.hasSuffix("vta.rbf") } })
+        #expect(emulator.resetCount == 1)
+        let outcome = try ProgramExecution.run(program, on: device, hardwareExpectations: true)
+        #expect(outcome.mismatches.isEmpty)
+    }
+}
