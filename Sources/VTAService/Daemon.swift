@@ -90,9 +90,24 @@ public final class Daemon: @unchecked Sendable {
                 throw .startup("simulator: \(error)")
             }
         case "fpga":
-            guard let options = configuration.boardOptions else {
-                throw .startup("backend fpga needs the board's registers: board_uio (/dev/uioN) or board_devmem (see vtactl board info)")
+            let target = configuration.hardware.targetProfile
+            guard target.isBoard else {
+                throw .startup("backend fpga needs the board's registers and a board target: --target pynq|ultra96|zcu104|de10nano "
+                    + "(or a vta_config with such a TARGET), and board_uio/board_devmem unless discovery finds the device")
             }
+            var chosen = configuration.boardOptions
+            if chosen == nil {
+                // Find the accelerator as `vtactl board info` does: name, compatible, address.
+                let report = BoardDiscovery.discover(target: target)
+                guard let devnode = report.acceptedUIO?.devnode else {
+                    throw .startup("backend fpga: no VTA UIO device for \(target.name) found; set board_uio or board_devmem. Discovery: "
+                        + report.text.split(separator: "\n").joined(separator: "; "))
+                }
+                var copy = configuration
+                copy.boardUIO = devnode
+                chosen = copy.boardOptions
+            }
+            guard let options = chosen else { throw .startup("backend fpga: no board options") }
             do { accelerator = .board(try FPGADevice(options: options)) } catch { throw .startup("fpga: \(error.description)") }
         default:
             throw .startup("unknown backend \"\(configuration.backend)\" (use auto, sim or fpga)")

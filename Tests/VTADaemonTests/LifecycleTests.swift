@@ -398,7 +398,10 @@ extension VTADaemonTests {
                                            log: dir.file("vtad.log"))
             }
         }
-        try expectStartupFailure("--backend fpga without registers", mentioning: "needs the board's registers", start: foundation(["--backend", "fpga"]))
+        try expectStartupFailure("--backend fpga without a board target", mentioning: "needs the board's registers", start: foundation(["--backend", "fpga"]))
+        // No UIO device on this machine: discovery says so instead of guessing.
+        try expectStartupFailure("--backend fpga, nothing discovered", mentioning: "no VTA UIO device for pynq found",
+                                 start: foundation(["--backend", "fpga", "--target", "pynq"]))
         try expectStartupFailure("--backend fpga on a missing UIO device", mentioning: "/dev/uio97",
                                  start: foundation(["--backend", "fpga", "--target", "pynq", "--uio", "/dev/uio97"]))
         try expectStartupFailure("--backend tpu", mentioning: "unknown backend", start: foundation(["--backend", "tpu"]))
