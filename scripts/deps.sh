@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building swift-vta needs when it is missing (`make deps`).
-#   Debian packages: the -dev packages of the kernel-interface system libraries, pkg-config, dtc.
+#   Debian packages: the -dev packages of the kernel-interface system libraries, pkg-config, dtc,
+#   a C compiler and binutils for the libvta tests.
 #   Swift: must already be installed (6.2 or newer); /opt/swift/usr/bin is added to PATH by the Makefile.
 set -euo pipefail
 
-# systemd provides systemd-analyze, used by `make test` to verify the units in systemd/.
-packages=(libudev-dev libdrm-dev pkg-config device-tree-compiler systemd)
+# systemd provides systemd-analyze, used by `make test` to verify the units in systemd/; gcc and
+# binutils (cc, nm) build and inspect the C ABI tests against libvta.so.
+packages=(libudev-dev libdrm-dev pkg-config device-tree-compiler systemd gcc libc6-dev binutils)
 
 if command -v dpkg >/dev/null 2>&1; then
     missing=()
