@@ -123,7 +123,8 @@ extension FPGADevice {
             let why = "self-test did not complete: \(error.description)"
             s.unusable = why
             s.stats.lastSelfTest = SelfTestResult(passed: false, detail: why)
-            throw .unavailable(why + " (is the bitstream loaded and the board powered? vtactl board info)")
+            throw .unavailable(why + " (is the bitstream loaded, and does it implement \(config.bitstreamName)? A bitstream of another "
+                + "configuration reads the self-test's instructions differently and hangs; check it with --descriptor NAME.vta.json; vtactl board info)")
         }
         guard found == expected else {
             let first = zip(found, expected).enumerated().first { $0.element.0 != $0.element.1 }
