@@ -155,6 +155,11 @@ struct EmulatorProcessTests {
         #expect(f.status != 0 && f.err.contains("unknown fault"))
         let v = try runTool("vtactl", ["run", "/nonexistent.json", "--backend", "fpga", "--board", "pynq"])
         #expect(v.status != 0)
+        // A devmem file nobody sized (no emulator on it) is an error, not a SIGBUS.
+        let dir = TemporaryDirectory("vta-bad")
+        _ = FileManager.default.createFile(atPath: dir.path + "/empty", contents: Data())
+        let empty = try runTool("vtactl", ["board", "regs", "--board", "pynq", "--devmem", dir.path + "/empty"])
+        #expect(empty.status == 1 && empty.err.contains("too small"), "\(empty.status) \(empty.err)")
         let noRegs = try runTool("vtactl", ["board", "info", "--board", "pynq"])
         #expect(noRegs.status != 0 && noRegs.err.contains("--uio"), "\(noRegs.err)")
         let missing = try runTool("vtactl", ["board", "info", "--board", "pynq", "--uio", "/dev/uio99"])

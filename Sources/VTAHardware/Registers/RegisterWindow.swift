@@ -54,6 +54,16 @@ public final class RegisterWindow: @unchecked Sendable {
     /// Maps from an open descriptor (the caller keeps ownership of `fd`).
     public static func map(fd: Int32, path: String, fileOffset: UInt64, length: Int, physicalBase: UInt64,
                            label: String) throws(BoardError) -> RegisterWindow {
+        // A regular file (the emulated board, a fake UIO node) must cover the window: touching a
+        // mapping beyond the end of a file kills the process with SIGBUS instead of an error.
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
+            let (end, overflow) = fileOffset.addingReportingOverflow(UInt64(length))
+            if overflow || UInt64(st.st_size) < end {
+                throw .invalidOptions("\(path) is a regular file of \(st.st_size) bytes, too small for a window of \(length) bytes at offset "
+                    + "0x\(String(fileOffset, radix: 16)): is vta-board-emu running on it (it sizes the file), or is this the right path?")
+            }
+        }
         let page = UInt64(pageSize)
         let aligned = fileOffset & ~(page - 1)
         let lead = Int(fileOffset - aligned)
