@@ -103,9 +103,11 @@ public struct ControlProtocol: Sendable {
                     RegisterWrite(computeUop, .constant(0)), RegisterWrite(computeAcc, .constant(0)),
                     RegisterWrite(storeOut, .constant(0))],
             // Fetch runs once over the stream; the other modules take one instruction per
-            // activation, so they run with auto-restart (0x81) for the whole program.
-            start: [RegisterWrite(fetchControl, .constant(0x1)), RegisterWrite(loadControl, .constant(0x81)),
-                    RegisterWrite(computeControl, .constant(0x81)), RegisterWrite(storeControl, .constant(0x81))],
+            // activation, so they run with auto-restart (0x81) for the whole program. They are
+            // started before fetch (upstream starts fetch first): compute is then already waiting
+            // when fetch dispatches the stale-done guard, which narrows the guard's window.
+            start: [RegisterWrite(loadControl, .constant(0x81)), RegisterWrite(computeControl, .constant(0x81)),
+                    RegisterWrite(storeControl, .constant(0x81)), RegisterWrite(fetchControl, .constant(0x1))],
             completion: [RegisterCondition(register: fetchControl, mask: 0x4, expected: 0x4),
                          RegisterCondition(register: computeDone, mask: 0x1, expected: 0x1)],
             staleDoneGuard: true,
