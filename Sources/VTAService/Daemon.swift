@@ -445,16 +445,21 @@ public final class Daemon: @unchecked Sendable {
         let footprint = DRAMFootprint(stream: stream, config: config)
         var out: [ObjectIdentifier: Job.Transfer] = [:]
         func add(_ r: Range<UInt64>, write: Bool) {
-            // The verifier proved every row lies in one buffer; so does each span's start.
-            guard let b = buffers.first(where: { r.lowerBound >= $0.deviceAddress && r.lowerBound - $0.deviceAddress < UInt64($0.size) }) else { return }
-            let lo = Int(r.lowerBound - b.deviceAddress), hi = Int(min(UInt64(b.size), r.upperBound - b.deviceAddress))
-            var t = out[ObjectIdentifier(b)] ?? Job.Transfer(buffer: b)
-            if write {
-                t.writes = t.writes.map { min($0.lowerBound, lo)..<max($0.upperBound, hi) } ?? lo..<hi
-            } else {
-                t.reads = t.reads.map { min($0.lowerBound, lo)..<max($0.upperBound, hi) } ?? lo..<hi
+            // A coalesced span can cover several buffers that sit next to each other in device
+            // memory: each buffer takes its own part.
+            for b in buffers {
+                let start = b.deviceAddress, end = b.deviceAddress + UInt64(b.size)
+                let lo64 = max(r.lowerBound, start), hi64 = min(r.upperBound, end)
+                guard lo64 < hi64 else { continue }
+                let lo = Int(lo64 - start), hi = Int(hi64 - start)
+                var t = out[ObjectIdentifier(b)] ?? Job.Transfer(buffer: b)
+                if write {
+                    t.writes = t.writes.map { min($0.lowerBound, lo)..<max($0.upperBound, hi) } ?? lo..<hi
+                } else {
+                    t.reads = t.reads.map { min($0.lowerBound, lo)..<max($0.upperBound, hi) } ?? lo..<hi
+                }
+                out[ObjectIdentifier(b)] = t
             }
-            out[ObjectIdentifier(b)] = t
         }
         for r in footprint.reads { add(r, write: false) }
         for r in footprint.writes { add(r, write: true) }

@@ -26,7 +26,9 @@ extension VTADaemonTests {
         #expect(remote.device.name.contains(vtad.socketPath))
         let local = try Runtime.open(.simulator(profile: .hardware), config: remote.config)
         var rng = SplitMix64(seed: 0xB0A4D)
-        let (m, k, n) = (33, 64, 40)
+        // Buffer sizes in whole pages: the DMA twins sit back to back, so the spans of A, B and C
+        // coalesce across buffers (each must still get its own part copied).
+        let (m, k, n) = (64, 256, 128)
         let a = rng.int8s(m * k), b = rng.int8s(n * k)
         let mm = try MatrixMultiply(m: m, k: k, n: n, shift: 5, clip: -128...127)
         let first = try mm.run(on: remote, a: a, b: b, bias: nil)
