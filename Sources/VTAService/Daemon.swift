@@ -33,7 +33,7 @@ public final class Daemon: @unchecked Sendable {
     private var ownsSocketFile = false
     private let wakeFD: Int32
     private var signalFD: Int32 = -1
-    private var sessions: [Int32: Session] = [:]
+    var sessions: [Int32: Session] = [:]
     /// Buffers of disconnected clients whose job was still running.
     private var orphanedBuffers: [UInt64: [SharedBuffer]] = [:]
     private let completions = Mutex<[(session: UInt64, result: JobResult)]>([])
@@ -43,8 +43,8 @@ public final class Daemon: @unchecked Sendable {
     private let heartbeat = Atomic<Int64>(0)
     /// When the running job must be over (its deadline plus a grace period); 0 when idle.
     private let runningDeadline = Atomic<Int64>(0)
-    private let startTime = ContinuousClock.now
-    private var shuttingDown = false
+    let startTime = ContinuousClock.now
+    var shuttingDown = false
     /// Set when accept failed for lack of descriptors: stop polling the listener for a moment
     /// instead of spinning on it.
     private var acceptPausedUntil: Int64 = 0
@@ -426,7 +426,7 @@ public final class Daemon: @unchecked Sendable {
             throw ProtocolError(.rejected, "rejected: \(error.description)")
         }
         let transfers = s.buffers.values.contains(where: \.needsCopies)
-            ? Self.transfers(UnsafeRawBufferPointer(start: copy.hostAddress, count: bytes), buffers: Array(s.buffers.values), config: device.config)
+            ? Job.Transfer.plan(UnsafeRawBufferPointer(start: copy.hostAddress, count: bytes), buffers: Array(s.buffers.values), config: device.config)
             : []
         let job = Job(id: nextJobID.wrappingAdd(1, ordering: .relaxed).oldValue, session: s.id, instructions: copy, count: count, timeout: timeout,
                       transfers: transfers)
@@ -437,33 +437,6 @@ public final class Daemon: @unchecked Sendable {
         var w = MessageWriter(type: .submitReply, requestID: requestID)
         w.u64(job.id)
         reply(s, w)
-    }
-
-    /// The span of each client buffer that a verified stream's LOADs read and STOREs write (one
-    /// bounding range per buffer and direction), so a board job copies only what it touches.
-    static func transfers(_ stream: UnsafeRawBufferPointer, buffers: [SharedBuffer], config: HardwareConfig) -> [Job.Transfer] {
-        let footprint = DRAMFootprint(stream: stream, config: config)
-        var out: [ObjectIdentifier: Job.Transfer] = [:]
-        func add(_ r: Range<UInt64>, write: Bool) {
-            // A coalesced span can cover several buffers that sit next to each other in device
-            // memory: each buffer takes its own part.
-            for b in buffers {
-                let start = b.deviceAddress, end = b.deviceAddress + UInt64(b.size)
-                let lo64 = max(r.lowerBound, start), hi64 = min(r.upperBound, end)
-                guard lo64 < hi64 else { continue }
-                let lo = Int(lo64 - start), hi = Int(hi64 - start)
-                var t = out[ObjectIdentifier(b)] ?? Job.Transfer(buffer: b)
-                if write {
-                    t.writes = t.writes.map { min($0.lowerBound, lo)..<max($0.upperBound, hi) } ?? lo..<hi
-                } else {
-                    t.reads = t.reads.map { min($0.lowerBound, lo)..<max($0.upperBound, hi) } ?? lo..<hi
-                }
-                out[ObjectIdentifier(b)] = t
-            }
-        }
-        for r in footprint.reads { add(r, write: false) }
-        for r in footprint.writes { add(r, write: true) }
-        return Array(out.values)
     }
 
     private func closeSession(_ s: Session, reason: String) {
@@ -576,77 +549,6 @@ public final class Daemon: @unchecked Sendable {
             }
             var ts = timespec(tv_sec: Int(half.components.seconds), tv_nsec: Int(half.components.attoseconds / 1_000_000_000))
             nanosleep(&ts, nil)
-        }
-    }
-
-    // MARK: - Status and metrics
-
-    func statusJSON(for viewer: UInt32 = 0) -> JSONValue {
-        let st = stats.withLock { $0 }
-        let uptime = ContinuousClock.now - startTime
-        // Only root sees every client's pid and uid; others see their own connections.
-        let visible = sessions.values.filter { viewer == 0 || $0.uid == viewer }
-        let clients: [JSONValue] = visible.sorted { $0.id < $1.id }.map { s in
-            .object([("session", .int(Int64(s.id))), ("pid", .int(Int64(s.pid))), ("uid", .int(Int64(s.uid))),
-                     ("buffers", .int(Int64(s.buffers.count))), ("buffer_bytes", .int(Int64(s.bufferBytes))),
-                     ("queued_jobs", .int(Int64(scheduler.queued(session: s.id))))])
-        }
-        return .object([
-            ("device", .string(device.name)),
-            ("config", device.config.json),
-            ("bitstream", .string(device.config.bitstreamName)),
-            ("uptime_seconds", .int(uptime.components.seconds)),
-            ("clients", .int(Int64(sessions.count))),
-            ("client_list", .array(clients)),
-            ("queue_depth", .int(Int64(scheduler.depth))),
-            ("buffers", .int(Int64(sessions.values.reduce(0) { $0 + $1.buffers.count }))),
-            ("pool_bytes_in_use", .int(Int64(accelerator.bytesInUse))),
-            ("jobs", .object([("done", .int(Int64(st.jobsDone))), ("failed", .int(Int64(st.jobsFailed))),
-                              ("rejected", .int(Int64(st.jobsRejected))), ("cancelled", .int(Int64(st.jobsCancelled)))])),
-            ("connections", .object([("total", .int(Int64(st.connectionsTotal))), ("refused", .int(Int64(st.connectionsRefused)))])),
-            ("stopping", .bool(shuttingDown)),
-        ])
-    }
-
-    /// Metrics as OpenMetrics text (`prometheus: false`, the socket's METRICS reply) or in the
-    /// Prometheus text format node_exporter's textfile collector parses (`prometheus: true`).
-    func openMetrics(prometheus: Bool = false) -> String {
-        let st = stats.withLock { $0 }
-        let uptime = ContinuousClock.now - startTime
-        var out = ""
-        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
-            let sample = type == "counter" ? name + "_total" : name
-            let family = prometheus ? sample : name
-            out += "# TYPE \(family) \(type)\n# HELP \(family) \(help)\n"
-            for (labels, value) in samples { out += "\(sample)\(labels) \(value)\n" }
-        }
-        metric("vtad_jobs", "counter", "Jobs by outcome.", [
-            ("{result=\"done\"}", "\(st.jobsDone)"), ("{result=\"failed\"}", "\(st.jobsFailed)"),
-            ("{result=\"rejected\"}", "\(st.jobsRejected)"), ("{result=\"cancelled\"}", "\(st.jobsCancelled)"),
-        ])
-        metric("vtad_clients", "gauge", "Connected clients.", [("", "\(sessions.count)")])
-        metric("vtad_queue_depth", "gauge", "Jobs queued or running.", [("", "\(scheduler.depth)")])
-        metric("vtad_pool_bytes", "gauge", "Device memory in use.", [("", "\(accelerator.bytesInUse)")])
-        metric("vtad_device_seconds", "counter", "Time the device spent running jobs.", [("", "\(Double(st.deviceNanoseconds) / 1e9)")])
-        metric("vtad_instructions", "counter", "Instructions run.", [("", "\(st.instructions)")])
-        metric("vtad_profiler", "counter", "Reference profiler counters summed over jobs.",
-               zip(ProfilerCounters.names, st.counters.values).map { ("{counter=\"\($0.0)\"}", "\($0.1)") })
-        metric("vtad_uptime_seconds", "gauge", "Seconds since start.", [("", "\(uptime.components.seconds)")])
-        if !prometheus { out += "# EOF\n" }
-        return out
-    }
-
-    private func writeMetricsFile() {
-        guard let path = configuration.metricsFile else { return }
-        let tmp = path + ".tmp"
-        let text = openMetrics(prometheus: true)
-        guard let f = fopen(tmp, "w") else {
-            logger.warning("cannot write metrics file \(tmp): \(String(cString: strerror(errno)))")
-            return
-        }
-        let ok = fputs(text, f) >= 0
-        if fclose(f) != 0 || !ok || rename(tmp, path) != 0 {
-            logger.warning("cannot write metrics file \(path): \(String(cString: strerror(errno)))")
         }
     }
 }
