@@ -247,7 +247,7 @@ public final class BoardEmulator: @unchecked Sendable {
 
     private func loop() {
         var phase = Phase.idle
-        var quietSince = monotonicNow()
+        var quietSince = BoardClock.now()
         var managerState = options.fpgaManagerDir.flatMap { SysfsAttribute.read($0 + "/state") }
         while !stopRequested.load(ordering: .relaxed) {
             if let dir = options.fpgaManagerDir {
@@ -274,11 +274,11 @@ public final class BoardEmulator: @unchecked Sendable {
             }
             if phase == .idle, let launch = pendingLaunch() {
                 phase = execute(launch)
-                quietSince = monotonicNow()
+                quietSince = BoardClock.now()
                 continue
             }
             // Fast polling right after activity, slower when idle (a reset pulse lasts >= 1 ms).
-            pause(monotonicNow() - quietSince < 50_000_000 ? 20_000 : 200_000)
+            pause(BoardClock.now() - quietSince < 50_000_000 ? 20_000 : 200_000)
         }
     }
 
@@ -343,8 +343,8 @@ public final class BoardEmulator: @unchecked Sendable {
             return .hung
         }
         if fault == .late {
-            let until = monotonicNow() + Int64(options.lateBy.components.seconds) * 1_000_000_000 + options.lateBy.components.attoseconds / 1_000_000_000
-            while monotonicNow() < until {
+            let until = BoardClock.now() + BoardClock.nanoseconds(options.lateBy)
+            while BoardClock.now() < until {
                 if stopRequested.load(ordering: .relaxed) || inReset { return .idle }
                 pause(200_000)
             }
@@ -352,7 +352,7 @@ public final class BoardEmulator: @unchecked Sendable {
         let report: RunReport
         do {
             report = try simulator.run(instructionsAt: launch.address, count: launch.count, bases: launch.bases,
-                                       deadlineNanoseconds: monotonicNow() + 60_000_000_000)
+                                       deadlineNanoseconds: BoardClock.now() + 60_000_000_000)
         } catch {
             // Real hardware would hang on a bad program: so does the emulated board.
             log("run \(runIndex + 1) cannot complete (the board would hang): \(error)")
@@ -394,11 +394,5 @@ public final class BoardEmulator: @unchecked Sendable {
     private func pause(_ ns: Int) {
         var ts = timespec(tv_sec: 0, tv_nsec: ns)
         nanosleep(&ts, nil)
-    }
-
-    private func monotonicNow() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 }

@@ -48,7 +48,7 @@ public final class InterruptLine: @unchecked Sendable {
     /// Waits until an interrupt arrives or `deadline` (CLOCK_MONOTONIC nanoseconds) passes.
     public func wait(until deadline: Int64) -> Wait {
         while true {
-            let now = monotonicNanoseconds()
+            let now = BoardClock.now()
             if now >= deadline { return .timedOut }
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let ms = Int32(clamping: max(1, (deadline - now + 999_999) / 1_000_000))
@@ -63,12 +63,4 @@ public final class InterruptLine: @unchecked Sendable {
             return .gone(errno: n < 0 ? errno : EIO)
         }
     }
-}
-
-/// CLOCK_MONOTONIC in nanoseconds.
-@inline(__always)
-func monotonicNanoseconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }

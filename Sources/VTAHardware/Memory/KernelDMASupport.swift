@@ -8,23 +8,6 @@ enum KernelDMASupport {
         return "\(text) (errno \(code))"
     }
 
-    /// Whether a path exists (following symlinks, as sysfs class entries are symlinks).
-    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
-
-    /// Names in a directory, sorted, without `.` and `..`; nil if it cannot be opened.
-    static func directoryEntries(_ path: String) -> [String]? {
-        guard let dir = opendir(path) else { return nil }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
-    }
-
     /// Writes `text` to an existing file in one `write` (sysfs attributes take one write per
     /// value). Returns 0, or the errno of the failing call.
     static func writeAttribute(_ path: String, _ text: String) -> Int32 {

@@ -136,7 +136,7 @@ public final class UDMABufBackend: DMABackend {
             "u-dma-buf: \(p.name) at \(p.devicePath), \(KernelDMASupport.sizeText(p.size)) at "
                 + "\(KernelDMASupport.hex(p.physicalAddress))\(p.isCoherent ? ", coherent" : "")"
                 + (p.isLegacyClass ? " (legacy udmabuf module)" : "")
-                + (KernelDMASupport.exists(p.devicePath) ? "" : " [node \(p.devicePath) missing]")
+                + (HostFiles.exists(p.devicePath) ? "" : " [node \(p.devicePath) missing]")
         }.joined(separator: "\n")
     }
 }

@@ -32,7 +32,7 @@ public struct UDMABufDevice: Sendable, Hashable {
     public static func all(roots: SystemRoots) -> [UDMABufDevice] {
         var out: [UDMABufDevice] = []
         for (i, dir) in classDirectories(roots: roots).enumerated() {
-            for name in KernelDMASupport.directoryEntries(dir) ?? [] {
+            for name in HostFiles.directoryEntries(dir).sorted() {
                 if let d = try? UDMABufDevice(directory: dir + "/" + name, name: name, legacy: i == 1, roots: roots) {
                     out.append(d)
                 }
@@ -49,16 +49,16 @@ public struct UDMABufDevice: Sendable, Hashable {
         let setup = "Load the u-dma-buf module and apply an overlay with an \"ikwzm,u-dma-buf\" node "
             + "(kernel-interface/devicetree), or create a pool with the module parameter udmabuf0=<bytes>."
         if let name {
-            for (i, dir) in classes.enumerated() where KernelDMASupport.exists(dir + "/" + name) {
+            for (i, dir) in classes.enumerated() where HostFiles.exists(dir + "/" + name) {
                 return try UDMABufDevice(directory: dir + "/" + name, name: name, legacy: i == 1, roots: roots)
             }
-            let present = classes.flatMap { KernelDMASupport.directoryEntries($0) ?? [] }
+            let present = classes.flatMap { HostFiles.directoryEntries($0).sorted() }
             throw .unavailable("u-dma-buf pool \(name) not found: \(classes[0])/\(name) does not exist (nor does "
                 + "\(classes[1])/\(name))" + (present.isEmpty ? "" : "; pools present: \(present.joined(separator: ", "))")
                 + ". " + setup)
         }
         for (i, dir) in classes.enumerated() {
-            let names = KernelDMASupport.directoryEntries(dir) ?? []
+            let names = HostFiles.directoryEntries(dir).sorted()
             guard let chosen = names.contains(defaultName) ? defaultName : names.first else { continue }
             return try UDMABufDevice(directory: dir + "/" + chosen, name: chosen, legacy: i == 1, roots: roots)
         }
@@ -66,7 +66,7 @@ public struct UDMABufDevice: Sendable, Hashable {
     }
 
     private static func unreadable(_ path: String) -> String {
-        KernelDMASupport.exists(path) ? "cannot read \(path)" : "\(path) does not exist"
+        HostFiles.exists(path) ? "cannot read \(path)" : "\(path) does not exist"
     }
 
     /// Reads one pool's attributes from its class directory.

@@ -67,7 +67,7 @@ enum ZoclDevice {
         if roots.sys == SystemRoots.live.sys && roots.dev == SystemRoots.live.dev { return listWithLibDRM() }
         let classDir = roots.sys + "/class/drm"
         var out: [Candidate] = []
-        for name in KernelDMASupport.directoryEntries(classDir) ?? [] where name.hasPrefix("renderD") {
+        for name in HostFiles.directoryEntries(classDir).sorted() where name.hasPrefix("renderD") {
             let uevent = SysfsAttribute.read(classDir + "/" + name + "/uevent").map(SysfsAttribute.parseUevent) ?? [:]
             let devName = uevent["DEVNAME"] ?? "dri/" + name
             out.append(Candidate(path: roots.dev + "/" + devName, bus: "", driver: "unknown"))

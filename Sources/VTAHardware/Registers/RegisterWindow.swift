@@ -110,11 +110,7 @@ public final class RegisterWindow: @unchecked Sendable {
     /// The sysfs name (`uioN`) of a UIO device node, following symlinks such as the udev rule's
     /// `/dev/vta/vta`.
     public static func uioName(_ devnode: String) -> String {
-        var resolved = devnode
-        if let real = realpath(devnode, nil) {
-            resolved = String(cString: real)
-            free(real)
-        }
+        let resolved = HostFiles.realPath(devnode) ?? devnode
         return resolved.split(separator: "/").last.map(String.init) ?? resolved
     }
 

@@ -51,21 +51,7 @@ public enum SysfsAttribute {
     }
 
     /// Raw bytes (for `compatible` lists and big-endian `reg` cells), or nil.
-    public static func readBytes(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > 1 << 20 { break }
-        }
-        return bytes
-    }
+    public static func readBytes(_ path: String) -> [UInt8]? { try? HostFiles.readAll(path) }
 
     /// Parses `0x43c00000`, `0x0000000043c00000`, `43c00000` (hex) as sysfs prints addresses.
     public static func parseHex(_ text: String) -> UInt64? {
