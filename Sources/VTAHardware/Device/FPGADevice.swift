@@ -238,18 +238,22 @@ public final class FPGADevice: Device, @unchecked Sendable {
 
         // Cache maintenance over exactly what this run touches: its stream, what it reads, and
         // what it writes (cleaned first, so no dirty line can be evicted over the device's data).
-        let footprint = DRAMFootprint(stream: UnsafeRawBufferPointer(start: source, count: count * insnBytes), config: config)
-        try pool.syncForDevice([launchAddress..<(launchAddress + UInt64(launchCount * insnBytes))] + footprint.reads + footprint.writes)
+        // Coherent memory needs none, and then the stream is not decoded at all.
+        let footprint = pool.needsMaintenance
+            ? DRAMFootprint(stream: UnsafeRawBufferPointer(start: source, count: count * insnBytes), config: config) : nil
+        if let footprint {
+            try pool.syncForDevice([launchAddress..<(launchAddress + UInt64(launchCount * insnBytes))] + footprint.reads + footprint.writes)
+        }
         if let irq = session.interrupt { do { try irq.arm() } catch { throw .board(error) } }
         for (reg, value) in session.setup { reg.write(Self.value(value, count: launchCount, address: launchAddress)) }
         vta_io_wmb()
         for (reg, value) in session.start { reg.write(Self.value(value, count: launchCount, address: launchAddress)) }
-        let started = monotonicNanoseconds()
-        let budget = Self.nanoseconds(timeout)
+        let started = BoardClock.now()
+        let budget = BoardClock.nanoseconds(timeout)
         let deadline = started &+ budget
 
         let finished = wait(session, until: deadline)
-        let elapsed = monotonicNanoseconds() - started
+        let elapsed = BoardClock.now() - started
         s.stats.runs += 1
         guard finished else {
             s.stats.timeouts += 1
@@ -259,7 +263,7 @@ public final class FPGADevice: Device, @unchecked Sendable {
             throw .timeout(waited: .nanoseconds(elapsed), detail: detail)
         }
         vta_io_rmb()
-        try pool.syncForCPU(footprint.writes)
+        if let footprint { try pool.syncForCPU(footprint.writes) }
         var report = RunReport()
         report.fetched = count
         report.elapsedNanoseconds = UInt64(max(0, elapsed))
@@ -279,12 +283,12 @@ public final class FPGADevice: Device, @unchecked Sendable {
                 if done() { return true }
                 // Wake at least every 2 ms to check the registers as well: a bitstream without the
                 // interrupt wired (the stock ones) must not make every run wait out its deadline.
-                switch irq.wait(until: min(deadline, monotonicNanoseconds() + 2_000_000)) {
+                switch irq.wait(until: min(deadline, BoardClock.now() + 2_000_000)) {
                 case .fired:
                     interruptWakeups.add(1, ordering: .relaxed)
                     continue  // confirm with the registers: the interrupt is only a hint
                 case .timedOut:
-                    if monotonicNanoseconds() >= deadline { return done() }
+                    if BoardClock.now() >= deadline { return done() }
                 case .gone:
                     // The line is gone (EIO/POLLERR): fall back to polling for this run.
                     return pollUntil(deadline, done)
@@ -301,7 +305,7 @@ public final class FPGADevice: Device, @unchecked Sendable {
         var sleepNs = 2_000
         while true {
             if done() { return true }
-            if monotonicNanoseconds() >= deadline { return done() }
+            if BoardClock.now() >= deadline { return done() }
             spins += 1
             if spins < 64 { continue }
             if spins < 128 { sched_yield(); continue }
@@ -320,12 +324,6 @@ public final class FPGADevice: Device, @unchecked Sendable {
         }
     }
 
-    static func nanoseconds(_ d: Duration) -> Int64 {
-        let c = d.components
-        let s = c.seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if s.overflow || c.seconds < 0 { return c.seconds < 0 ? 0 : Int64.max / 4 }
-        return min(Int64.max / 4, s.partialValue + c.attoseconds / 1_000_000_000)
-    }
 
     // MARK: - Status
 

@@ -153,6 +153,10 @@ public final class DMAPool: Sendable {
         }
     }
 
+    /// Whether any region needs cache maintenance (false for coherent ports and uncached
+    /// mappings, where a run's footprint need not even be computed).
+    public var needsMaintenance: Bool { state.withLock { $0.regions.contains { !$0.region.isCoherent } } }
+
     /// Makes CPU writes in the given device-address ranges visible to the device (before a run).
     public func syncForDevice(_ ranges: [Range<UInt64>]) throws(DeviceError) {
         try sync(ranges) { (region, offset, length) throws(DeviceError) in try region.syncForDevice(offset: offset, length: length) }
