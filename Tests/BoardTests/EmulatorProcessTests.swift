@@ -5,26 +5,10 @@ import VTA
 import VTATestSupport
 
 /// Runs a built executable to completion; returns status, stdout, stderr.
-func runTool(_ name: String, _ arguments: [String], timeout: TimeInterval = 300) throws -> (status: Int32, out: String, err: String) {
-    let dir = TemporaryDirectory("vta-run")
-    let outPath = dir.path + "/out", errPath = dir.path + "/err"
-    _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath)), err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-    defer { try? out.close(); try? err.close() }
-    let p = Process()
-    p.executableURL = try SharedTestData.builtExecutable(name)
-    p.arguments = arguments
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let deadline = Date().addingTimeInterval(timeout)
-    while p.isRunning && Date() < deadline { usleep(10_000) }
-    if p.isRunning { p.terminate(); p.waitUntilExit(); Issue.record("\(name) \(arguments) did not finish in \(timeout) s") }
-    p.waitUntilExit()
-    let o = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-    let e = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-    return (p.terminationStatus, o, e)
+func runTool(_ name: String, _ arguments: [String], timeout: Duration = .seconds(300)) throws -> (status: Int32, out: String, err: String) {
+    let r = try Subprocess.run(try SharedTestData.builtExecutable(name).path, arguments, timeout: timeout)
+    if r.timedOut { Issue.record("\(name) \(arguments) did not finish in \(timeout)") }
+    return (r.status ?? -1, r.stdout, r.stderr)
 }
 
 /// `vta-board-emu` as a separate process: started, waited for (`ready`), terminated.

@@ -40,36 +40,10 @@ enum VTACtl {
 
     /// Runs vtactl with arguments (and optional standard input), waiting at most `timeout` seconds.
     static func run(_ arguments: [String], stdin: String? = nil, cwd: URL? = nil, timeout: TimeInterval = 600) throws -> CommandResult {
-        let dir = try TemporaryDirectory()
-        defer { dir.cleanup() }
-        let outURL = dir.url.appendingPathComponent("stdout"), errURL = dir.url.appendingPathComponent("stderr")
-        let inURL = dir.url.appendingPathComponent("stdin")
-        for (url, contents) in [(outURL, Data()), (errURL, Data()), (inURL, Data((stdin ?? "").utf8))] {
-            try contents.write(to: url)
-        }
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        let input = try FileHandle(forReadingFrom: inURL)
-        defer { try? out.close(); try? err.close(); try? input.close() }
-
-        let process = Process()
-        process.executableURL = try executable()
-        process.arguments = arguments
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        if let cwd { process.currentDirectoryURL = cwd }
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(5_000) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            Issue.record("vtactl \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s")
-        }
-        process.waitUntilExit()
-        let stdout = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
-        let stderr = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
-        return CommandResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+        let r = try Subprocess.run(try executable().path, arguments, stdin: stdin, cwd: cwd, timeout: .milliseconds(Int64(timeout * 1000)))
+        if r.timedOut { Issue.record("vtactl \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s") }
+        // A signal shows as 128 + its number, as a shell reports it.
+        return CommandResult(status: r.status ?? 128 + (r.signal ?? 0), stdout: r.stdout, stderr: r.stderr)
     }
 
     /// Checks that a command failed cleanly: non-zero status, one line on stderr that mentions

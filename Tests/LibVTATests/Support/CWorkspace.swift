@@ -33,8 +33,7 @@ final class CWorkspace {
         do {
             let lib = try Self.builtLibrary()
             let install = try runProgram(SharedTestData.packageRoot.appendingPathComponent("scripts/install-libvta.sh").path, [dir + "/prefix"],
-                                         environment: ["LIBVTA_LIB": lib, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"],
-                                         scratch: dir)
+                                         environment: ["LIBVTA_LIB": lib, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
             guard install.status == 0 else { throw CTestError("install-libvta.sh failed: \(install)") }
             swiftRuntimeDirectory = try Self.swiftRuntimeDirectory(of: dir + "/prefix/lib/libvta.so")
         } catch {
@@ -107,7 +106,7 @@ final class CWorkspace {
     }
 
     private func run(_ executable: String, _ arguments: [String], environment: [String: String], timeout: Duration = .seconds(300)) throws -> ProgramResult {
-        try runProgram(executable, arguments, environment: environment, timeout: timeout, scratch: dir)
+        try runProgram(executable, arguments, environment: environment, timeout: timeout)
     }
 }
 
@@ -129,39 +128,8 @@ struct ProgramResult: CustomStringConvertible {
 
 /// Runs a program to completion (killing it after `timeout`), output captured through files.
 func runProgram(_ executable: String, _ arguments: [String], environment: [String: String],
-                timeout: Duration = .seconds(120), scratch: String = "/tmp") throws -> ProgramResult {
-    let tag = UUID().uuidString
-    let outPath = scratch + "/out-" + tag, errPath = scratch + "/err-" + tag
-    defer {
-        try? FileManager.default.removeItem(atPath: outPath)
-        try? FileManager.default.removeItem(atPath: errPath)
-    }
-    _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-    guard let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: errPath) else {
-        throw CTestError("cannot create output files in \(scratch)")
-    }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
-    p.environment = environment
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = FileHandle.nullDevice
-    let done = DispatchSemaphore(value: 0)
-    p.terminationHandler = { _ in done.signal() }
-    try p.run()
-    try? out.close()
-    try? err.close()
-    let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-    if done.wait(timeout: .now() + seconds) != .success {
-        kill(p.processIdentifier, SIGKILL)
-        _ = done.wait(timeout: .now() + 10)
-        throw CTestError("\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout); killed")
-    }
-    while p.isRunning { usleep(1000) }
-    let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-    let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-    let exited = p.terminationReason == .exit
-    return ProgramResult(status: exited ? p.terminationStatus : nil, signal: exited ? nil : p.terminationStatus, stdout: stdout, stderr: stderr)
+                timeout: Duration = .seconds(120)) throws -> ProgramResult {
+    let r = try Subprocess.run(executable, arguments, environment: environment, timeout: timeout)
+    if r.timedOut { throw CTestError("\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout); killed") }
+    return ProgramResult(status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr)
 }

@@ -428,36 +428,11 @@ struct CommandResult: CustomStringConvertible {
 enum VTACtl {
     /// Runs vtactl and waits at most `timeout` (then kills it and records an issue).
     static func run(_ arguments: [String], timeout: Duration = .seconds(120), sourceLocation: SourceLocation = #_sourceLocation) throws -> CommandResult {
-        let dir = try TempDir()
-        defer { dir.remove() }
-        let stdoutPath = dir.file("out")
-        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        guard let out = FileHandle(forWritingAtPath: stdoutPath) else { throw HarnessError("cannot open \(stdoutPath)") }
-        let errPath = dir.file("err")
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        guard let err = FileHandle(forWritingAtPath: errPath) else { throw HarnessError("cannot open \(errPath)") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try Binaries.path("vtactl"))
-        p.arguments = arguments
-        p.environment = VTAD.baseEnvironment()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        let done = DispatchSemaphore(value: 0)
-        p.terminationHandler = { _ in done.signal() }
-        try p.run()
-        try? out.close()
-        try? err.close()
-        if done.wait(timeout: .now() + timeout.timeInterval) != .success {
-            p.interrupt()
-            kill(p.processIdentifier, SIGKILL)
-            _ = done.wait(timeout: .now() + 10)
+        let r = try Subprocess.run(try Binaries.path("vtactl"), arguments, environment: VTAD.baseEnvironment(), timeout: timeout)
+        if r.timedOut {
             Issue.record("vtactl \(arguments.joined(separator: " ")) did not finish within \(timeout)", sourceLocation: sourceLocation)
         }
-        _ = waitUntil(timeout: .seconds(5), every: 1) { !p.isRunning }
-        let stdout = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
-        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        return CommandResult(status: p.isRunning ? -1 : p.terminationStatus, pid: p.processIdentifier, stdout: stdout, stderr: stderr)
+        return CommandResult(status: r.status ?? -1, pid: r.pid, stdout: r.stdout, stderr: r.stderr)
     }
 
     /// `vtactl status --socket S --json`, parsed.
