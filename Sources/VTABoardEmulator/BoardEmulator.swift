@@ -247,6 +247,8 @@ public final class BoardEmulator: @unchecked Sendable {
 
     private func loop() {
         var phase = Phase.idle
+        /// When the SLCR unlock key was last seen (a reset sequence started), until the reset is.
+        var unlockSeenAt: Int64?
         var quietSince = BoardClock.now()
         var managerState = options.fpgaManagerDir.flatMap { SysfsAttribute.read($0 + "/state") }
         while !stopRequested.load(ordering: .relaxed) {
@@ -262,6 +264,13 @@ public final class BoardEmulator: @unchecked Sendable {
                 }
                 managerState = now
             }
+            // The Zynq-7000 sequence unlocks the SLCR first. The unlock register reads 0 on the
+            // hardware, so the emulator consumes the key: it marks a reset in progress even if
+            // this thread was not scheduled during the pulse itself (a loaded test machine).
+            if t.family == "zynq-7000", read(0xF800_0008) == 0xDF0D {
+                write(0xF800_0008, 0)
+                unlockSeenAt = BoardClock.now()
+            }
             if phase != .dead, inReset {
                 // Registers take their reset values while reset is asserted, so whatever the
                 // driver writes after releasing it stays.
@@ -270,6 +279,17 @@ public final class BoardEmulator: @unchecked Sendable {
                 while inReset && !stopRequested.load(ordering: .relaxed) { pause(50_000) }
                 resets.add(1, ordering: .relaxed)
                 phase = .idle
+                unlockSeenAt = nil
+                continue
+            }
+            if phase != .dead, let at = unlockSeenAt, BoardClock.now() - at > 100_000_000 {
+                // The pulse came and went unseen. Apply it now; registers the driver has written
+                // since (a launch pending) are what it wrote after the reset, so they stay.
+                log("PL reset pulse missed while descheduled: applying it now")
+                if read(t.fetchBase) & 0x1 == 0 { powerOn(keepResetLine: true) }
+                resets.add(1, ordering: .relaxed)
+                phase = .idle
+                unlockSeenAt = nil
                 continue
             }
             if phase == .idle, let launch = pendingLaunch() {
@@ -277,7 +297,7 @@ public final class BoardEmulator: @unchecked Sendable {
                 quietSince = BoardClock.now()
                 continue
             }
-            // Fast polling right after activity, slower when idle (a reset pulse lasts >= 1 ms).
+            // Fast polling right after activity, slower when idle (a reset pulse lasts 20 ms).
             pause(BoardClock.now() - quietSince < 50_000_000 ? 20_000 : 200_000)
         }
     }

@@ -177,14 +177,14 @@ public struct PLResetSequence: Sendable {
     /// kernel's own later SLCR writes (clocks, FPGA manager) fail silently.
     public static let zynq7000 = PLResetSequence(
         description: "Zynq-7000 SLCR FPGA_RST_CTRL (0xF8000240) FCLK_RESET0-3 pulse",
-        steps: [.write(0xF800_0008, 0xDF0D), .setBits(0xF800_0240, 0xF), .pauseMicroseconds(2000),
+        steps: [.write(0xF800_0008, 0xDF0D), .setBits(0xF800_0240, 0xF), .pauseMicroseconds(20_000),
                 .clearBits(0xF800_0240, 0xF)])
     /// Zynq UltraScale+: pl_resetn0 is an EMIO GPIO (bank 5, bit 31 = EMIO 95 per UG1085; verify on
     /// the board): drive it low, then high.
     public static let zynqMP = PLResetSequence(
         description: "ZynqMP pl_resetn0 (GPIO bank 5 bit 31, 0xFF0A0054) pulse",
         steps: [.setBits(0xFF0A_0344, 0x8000_0000), .setBits(0xFF0A_0348, 0x8000_0000),
-                .clearBits(0xFF0A_0054, 0x8000_0000), .pauseMicroseconds(2000), .setBits(0xFF0A_0054, 0x8000_0000)])
+                .clearBits(0xFF0A_0054, 0x8000_0000), .pauseMicroseconds(20_000), .setBits(0xFF0A_0054, 0x8000_0000)])
 
     /// The PL reset of a target, or nil when the board has none (de10nano: reprogram instead).
     public static func forTarget(_ t: TargetProfile) -> PLResetSequence? {
